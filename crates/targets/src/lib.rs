@@ -1,1 +1,66 @@
-//! placeholder
+//! Systems where touchtone sets passwords and unlocks accounts.
+//!
+//! Every system is a [`Target`]: it declares the password policy it
+//! enforces, sets a password on one account, and unlocks one account. The
+//! service calls targets one account at a time and records each step
+//! durably around the call, so a target only has to do its one job and
+//! report a clear [`TargetError`].
+//!
+//! Implementations here: [`local::LocalTarget`] (accounts in touchtone's own
+//! database) and [`command::CommandTarget`] (a configured program that
+//! receives JSON on stdin). Directory targets (LDAP, Active Directory) plug
+//! in behind the same trait: a connection pool and timeouts of their own,
+//! the server's policy errors mapped to [`TargetError::PolicyRejected`].
+
+pub mod command;
+mod error;
+pub mod local;
+mod registry;
+
+use async_trait::async_trait;
+use touchtone_core::password::PasswordPolicy;
+use touchtone_core::secret::SecretString;
+
+pub use error::TargetError;
+pub use registry::Targets;
+
+/// Options of a password reset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResetOptions {
+    /// Ask the system to make the user change the password at next login
+    /// (where the system supports it).
+    pub must_change: bool,
+}
+
+/// What an unlock found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlockOutcome {
+    Unlocked,
+    /// The account was not locked; nothing was changed.
+    WasNotLocked,
+}
+
+/// A system holding accounts whose passwords touchtone can set.
+///
+/// Implementations must bound every network or process call in time, must
+/// never put the password in an error, a log line or a command line, and
+/// should map the system's refusals to the most specific [`TargetError`].
+#[async_trait]
+pub trait Target: Send + Sync {
+    /// The configured name (`local`, `corp-ad`, …), as stored on accounts.
+    fn name(&self) -> &str;
+
+    /// The policy this system enforces on new passwords.
+    fn policy(&self) -> &PasswordPolicy;
+
+    /// Sets the password of `account`.
+    async fn set_password(
+        &self,
+        account: &str,
+        password: &SecretString,
+        options: ResetOptions,
+    ) -> Result<(), TargetError>;
+
+    /// Clears an intruder lockout of `account` on this system.
+    async fn unlock(&self, account: &str) -> Result<UnlockOutcome, TargetError>;
+}
