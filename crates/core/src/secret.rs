@@ -36,7 +36,7 @@ impl Pepper {
     /// Parses a hex-encoded pepper (as written to a pepper file).
     pub fn from_hex(text: &str) -> Result<Self, PepperError> {
         let text = text.trim();
-        if text.len() % 2 != 0 {
+        if !text.len().is_multiple_of(2) {
             return Err(PepperError::NotHex);
         }
         let bytes = (0..text.len())

@@ -1,1 +1,119 @@
-//! placeholder
+//! touchtone's use cases, and the one place every security rule lives.
+//!
+//! The HTTPS API and the IVR are two front doors onto [`Service`]: neither
+//! checks a session, counts a failure or writes an audit row itself. A
+//! rule written here (verification before reset, intruder lockout,
+//! throttling, one-time session IDs) therefore holds for every door.
+//!
+//! - [`api`]: the eight remote-API functions (`Login` … `Logout`).
+//! - [`admin`]: operator actions behind the CLI (API users, people import,
+//!   enrolment, clearing lockouts, audit verification).
+//! - [`events`] and [`delivery`]: event actions through the durable outbox.
+//! - [`settings`], [`clock`], [`hashing`], [`error`]: what the rest needs.
+
+pub mod admin;
+pub mod api;
+pub mod clock;
+pub mod delivery;
+pub mod error;
+pub mod events;
+pub mod hashing;
+mod session_gate;
+pub mod settings;
+
+use std::sync::Arc;
+
+use touchtone_store::Store;
+use touchtone_targets::Targets;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::ServiceError;
+pub use events::EventRouter;
+pub use hashing::Hasher;
+pub use settings::Settings;
+
+/// Which front door a request came through; recorded with failures so an
+/// operator sees where an attack came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    Api,
+    Ivr,
+}
+
+impl Door {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Door::Api => "api",
+            Door::Ivr => "ivr",
+        }
+    }
+}
+
+/// Who is asking: the network address and the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub ip: std::net::IpAddr,
+    pub door: Door,
+}
+
+/// The use cases over a store, the targets and the event actions. Cheap to
+/// clone; every clone shares the same parts.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    targets: Targets,
+    settings: Settings,
+    hasher: Hasher,
+    events: EventRouter,
+    clock: Arc<dyn Clock>,
+}
+
+impl Service {
+    pub fn new(
+        store: Store,
+        targets: Targets,
+        settings: Settings,
+        hasher: Hasher,
+        events: EventRouter,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                targets,
+                settings,
+                hasher,
+                events,
+                clock,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn targets(&self) -> &Targets {
+        &self.inner.targets
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn hasher(&self) -> &Hasher {
+        &self.inner.hasher
+    }
+
+    pub fn events(&self) -> &EventRouter {
+        &self.inner.events
+    }
+
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+}

@@ -155,3 +155,12 @@ fn step_from_row(r: &sqlx::any::AnyRow) -> Result<Step> {
         error: r.try_get("error")?,
     })
 }
+
+/// `(kind, person_id)` of an operation.
+pub async fn kind_and_person(conn: &mut AnyConnection, id: &str) -> Result<(String, String)> {
+    let row = sqlx::query("SELECT kind, person_id FROM operations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((row.try_get("kind")?, row.try_get("person_id")?))
+}

@@ -4,7 +4,7 @@
 use touchtone_store::audit::{self, AuditEntry};
 use touchtone_store::sessions::{self, Consumed, Session};
 use touchtone_store::{operations, outbox};
-use touchtone_testkit::{Db, TestDatabase, both_databases};
+use touchtone_testkit::{TestDatabase, both_databases};
 
 fn entry(action: &str) -> AuditEntry {
     AuditEntry {

@@ -11,7 +11,7 @@ use touchtone_store::local_directory;
 use touchtone_targets::command::CommandTarget;
 use touchtone_targets::local::LocalTarget;
 use touchtone_targets::{ResetOptions, Target, TargetError, UnlockOutcome};
-use touchtone_testkit::{Db, TestDatabase, both_databases};
+use touchtone_testkit::{TestDatabase, both_databases};
 
 fn secret(text: &str) -> SecretString {
     SecretString::from(text.to_owned())

@@ -1,0 +1,425 @@
+//! Operator actions behind the CLI: API users, people and their accounts,
+//! questions and enrolment, clearing lockouts, and checking the audit log.
+//! Every change is audited with the operator's actor name.
+
+use ipnet::IpNet;
+use serde_json::json;
+use touchtone_core::answer::normalise_for_enrolment;
+use touchtone_core::event::EventType;
+use touchtone_core::keypad::keypad_id;
+use touchtone_core::lockout::LockState;
+use touchtone_core::secret::SecretString;
+use touchtone_store::api_users::{self, ApiUser};
+use touchtone_store::audit::{self, VerifyReport};
+use touchtone_store::local_directory::{self, LocalAccount};
+use touchtone_store::people::{self, AccountRef, Person};
+use touchtone_store::questions::{self, Question};
+use touchtone_store::{AnyConnection, lockouts, operations};
+
+use crate::events::EventRouter;
+use crate::session_gate::append_audit;
+use crate::settings::KeypadAttribute;
+use crate::{Service, ServiceError};
+
+/// A person and their accounts, as imported from CSV or a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub person: Person,
+    pub accounts: Vec<AccountRef>,
+}
+
+/// Everything an operator wants to see about one person.
+#[derive(Debug, Clone)]
+pub struct PersonReport {
+    pub person: Person,
+    pub keypad_ids: Vec<(String, String)>,
+    pub accounts: Vec<(AccountRef, Option<LocalAccount>)>,
+    pub enrolled: Vec<Question>,
+    pub lock: Option<LockState>,
+    pub locked_now: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+}
+
+impl Service {
+    async fn admin_tx(&self) -> Result<touchtone_store::Tx<'static>, ServiceError> {
+        let mut tx = self.store().begin().await?;
+        audit::lock_head(&mut tx).await?;
+        Ok(tx)
+    }
+
+    pub async fn add_api_user(
+        &self,
+        actor: &str,
+        name: &str,
+        password: SecretString,
+        allowed_networks: Vec<String>,
+        privileged: bool,
+    ) -> Result<(), ServiceError> {
+        crate::api::check_id("name", name)?;
+        if allowed_networks.is_empty() {
+            return Err(ServiceError::BadRequest(
+                "give at least one allowed network (CIDR), e.g. 127.0.0.1/32".into(),
+            ));
+        }
+        for network in &allowed_networks {
+            network.parse::<IpNet>().map_err(|_| {
+                ServiceError::BadRequest(format!(
+                    "{network} is not a CIDR network such as 10.0.0.0/8"
+                ))
+            })?;
+        }
+        use touchtone_core::secret::ExposeSecret;
+        if password.expose_secret().len() < 12 {
+            return Err(ServiceError::BadRequest(
+                "an API user's password must be at least 12 characters".into(),
+            ));
+        }
+        let password_hash = self.hasher().hash_password(password).await?;
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        let user = ApiUser {
+            name: name.to_owned(),
+            password_hash,
+            allowed_networks: allowed_networks.clone(),
+            privileged,
+        };
+        api_users::upsert(&mut tx, &user, now).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "api_user_add",
+            name,
+            "ok",
+            json!({"networks": allowed_networks, "privileged": privileged}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(())
+    }
+
+    pub async fn remove_api_user(&self, actor: &str, name: &str) -> Result<bool, ServiceError> {
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        let existed = api_users::remove(&mut tx, name, now).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "api_user_remove",
+            name,
+            if existed { "ok" } else { "not_found" },
+            json!({}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(existed)
+    }
+
+    pub async fn list_api_users(&self) -> Result<Vec<ApiUser>, ServiceError> {
+        let mut conn = self.store().acquire().await?;
+        Ok(api_users::list(&mut conn).await?)
+    }
+
+    /// Adds or updates people with their keypad IDs and accounts. Enrolled
+    /// answers and lock state are kept; accounts on local targets are
+    /// created in the local directory.
+    pub async fn import_people(
+        &self,
+        actor: &str,
+        records: &[PersonRecord],
+    ) -> Result<ImportReport, ServiceError> {
+        let now = self.now();
+        let mut report = ImportReport::default();
+        let mut tx = self.admin_tx().await?;
+        for record in records {
+            crate::api::check_id("id", &record.person.id)?;
+            let existed = people::get(&mut tx, &record.person.id).await?.is_some();
+            people::upsert(&mut tx, &record.person, now).await?;
+            people::set_keypad_ids(
+                &mut tx,
+                &record.person.id,
+                &self.keypad_ids_of(&record.person),
+            )
+            .await?;
+            for account in &record.accounts {
+                if self.targets().get(&account.target).is_none() {
+                    return Err(ServiceError::BadRequest(format!(
+                        "{}: no target named {} is configured",
+                        record.person.id, account.target
+                    )));
+                }
+                people::add_account(&mut tx, &record.person.id, account).await?;
+                if self.settings().local_targets.contains(&account.target) {
+                    local_directory::ensure(&mut tx, &account.account, None, false).await?;
+                }
+            }
+            if existed {
+                report.updated += 1
+            } else {
+                report.added += 1
+            }
+        }
+        append_audit(
+            &mut tx,
+            actor,
+            "people_import",
+            "",
+            "ok",
+            json!({"added": report.added, "updated": report.updated}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(report)
+    }
+
+    /// The `(attribute, digits)` keypad IDs of a person under the
+    /// configured attributes.
+    pub fn keypad_ids_of(&self, person: &Person) -> Vec<(String, String)> {
+        self.settings()
+            .keypad_attributes
+            .iter()
+            .filter_map(|attribute| {
+                let text = match attribute {
+                    KeypadAttribute::Login => Some(person.id.as_str()),
+                    KeypadAttribute::EmployeeNumber => person.employee_number.as_deref(),
+                }?;
+                keypad_id(text).map(|digits| (attribute.as_str().to_owned(), digits.to_string()))
+            })
+            .collect()
+    }
+
+    pub async fn add_question(&self, actor: &str, question: &Question) -> Result<(), ServiceError> {
+        crate::api::check_id("id", &question.id)?;
+        if question.text.trim().is_empty() || !(3..=64).contains(&question.max_digits) {
+            return Err(ServiceError::BadRequest(
+                "a question needs text and max_digits from 3 to 64".into(),
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        questions::upsert(&mut tx, question).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "question_add",
+            &question.id,
+            "ok",
+            json!({}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(())
+    }
+
+    pub async fn list_questions(&self) -> Result<Vec<Question>, ServiceError> {
+        let mut conn = self.store().acquire().await?;
+        Ok(questions::list(&mut conn).await?)
+    }
+
+    /// Enrols (or replaces) a person's answer to a question. The answer is
+    /// normalised to keypad digits and stored only as a peppered hash.
+    pub async fn enroll_answer(
+        &self,
+        actor: &str,
+        person_id: &str,
+        question_id: &str,
+        answer: &SecretString,
+    ) -> Result<(), ServiceError> {
+        use touchtone_core::secret::ExposeSecret;
+        let question = {
+            let mut conn = self.store().acquire().await?;
+            if people::get(&mut conn, person_id).await?.is_none() {
+                return Err(ServiceError::UnknownUser);
+            }
+            questions::get(&mut conn, question_id)
+                .await?
+                .ok_or_else(|| ServiceError::BadRequest(format!("no question {question_id}")))?
+        };
+        let max_digits = usize::try_from(question.max_digits).unwrap_or(0);
+        let digits = normalise_for_enrolment(answer.expose_secret(), max_digits)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let hash = self.hasher().hash_answer(digits).await?;
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        questions::set_answer(&mut tx, person_id, question_id, &hash, now).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "answer_enrol",
+            person_id,
+            "ok",
+            json!({"question": question_id}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Clears a person's intruder lockout and forgets earlier failures.
+    /// Returns whether a lock was in place.
+    pub async fn clear_lockout(&self, actor: &str, person_id: &str) -> Result<bool, ServiceError> {
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        if !people::clear_failures(&mut tx, person_id, now).await? {
+            return Err(ServiceError::UnknownUser);
+        }
+        let had_lock = lockouts::clear_lock(&mut tx, person_id).await?;
+        let event = EventRouter::event(
+            EventType::IntruderLockoutCleared,
+            Some(person_id),
+            actor,
+            json!({"had_lock": had_lock}),
+            now,
+        );
+        self.events().emit(&mut tx, &event).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "lockout_clear",
+            person_id,
+            "ok",
+            json!({"had_lock": had_lock}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(had_lock)
+    }
+
+    pub async fn person_report(&self, person_id: &str) -> Result<PersonReport, ServiceError> {
+        let mut conn = self.store().acquire().await?;
+        let person = people::get(&mut conn, person_id)
+            .await?
+            .ok_or(ServiceError::UnknownUser)?;
+        let keypad_ids = people::keypad_ids(&mut conn, person_id).await?;
+        let mut accounts = Vec::new();
+        for account in people::accounts(&mut conn, person_id).await? {
+            let local = if self.settings().local_targets.contains(&account.target) {
+                local_directory::get(&mut conn, &account.account).await?
+            } else {
+                None
+            };
+            accounts.push((account, local));
+        }
+        let enrolled = questions::enrolled(&mut conn, person_id).await?;
+        let lock = lockouts::get_lock(&mut conn, person_id).await?;
+        let locked_now = lock.is_some_and(|l| l.holds_at(self.now()));
+        Ok(PersonReport {
+            person,
+            keypad_ids,
+            accounts,
+            enrolled,
+            lock,
+            locked_now,
+        })
+    }
+
+    pub async fn list_people(&self) -> Result<Vec<Person>, ServiceError> {
+        let mut conn = self.store().acquire().await?;
+        Ok(people::list(&mut conn).await?)
+    }
+
+    /// Sets a local account's lock flag (an operator, or the demo, marking
+    /// an account as locked out on the local system).
+    pub async fn set_local_lock(
+        &self,
+        actor: &str,
+        account: &str,
+        locked: bool,
+    ) -> Result<bool, ServiceError> {
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        let found = local_directory::set_locked(&mut tx, account, locked).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "local_account_lock",
+            account,
+            if found { "ok" } else { "not_found" },
+            json!({"locked": locked}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(found)
+    }
+
+    pub async fn verify_audit(&self) -> Result<VerifyReport, ServiceError> {
+        let mut conn = self.store().acquire().await?;
+        Ok(audit::verify(&mut conn).await?)
+    }
+
+    /// At start: steps a previous process left `attempting` become
+    /// `interrupted`, each reported as a failure event and audited, so an
+    /// operator learns of every reset that may or may not have happened.
+    pub async fn recover_interrupted(&self) -> Result<usize, ServiceError> {
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        let steps = operations::recover_interrupted(&mut tx, now).await?;
+        for step in &steps {
+            let (kind, person_id) = operation_of(&mut tx, &step.operation_id).await?;
+            let event_type = if kind == "unlock" {
+                EventType::AdminUnlockFailure
+            } else {
+                EventType::AdminResetFailure
+            };
+            let detail = json!({
+                "operation": step.operation_id, "target": step.target, "account": step.account,
+                "error": "interrupted", "message": "the server stopped while this step was under way; check the account",
+            });
+            let event =
+                EventRouter::event(event_type, Some(&person_id), "system", detail.clone(), now);
+            self.events().emit(&mut tx, &event).await?;
+            append_audit(
+                &mut tx,
+                "system",
+                "operation_interrupted",
+                &person_id,
+                "interrupted",
+                detail,
+                now,
+            )
+            .await?;
+        }
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        if !steps.is_empty() {
+            tracing::warn!(
+                steps = steps.len(),
+                "steps were interrupted by the previous stop; failure events emitted"
+            );
+        }
+        Ok(steps.len())
+    }
+}
+
+async fn operation_of(
+    conn: &mut AnyConnection,
+    operation_id: &str,
+) -> Result<(String, String), ServiceError> {
+    Ok(operations::kind_and_person(conn, operation_id).await?)
+}

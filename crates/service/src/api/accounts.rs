@@ -1,0 +1,409 @@
+//! What `UserPasswordSync` and `UserAccountsUnlock` share: the gate (the
+//! user must be verified in this session, unless the API user is
+//! privileged, and must not be locked out), the choice of accounts, and
+//! the durable per-account record around each target call.
+//!
+//! Order of writes for one operation:
+//! 1. one transaction: spend the session ID, issue the next, record the
+//!    operation with every step `attempting`, audit; commit;
+//! 2. for each account: call the target; then one transaction: the step's
+//!    result, its event in the outbox, an audit row; commit.
+//!
+//! The calls run in a task of their own, so a client that hangs up does
+//! not stop an operation half-way; a process that dies half-way leaves
+//! `attempting` steps that the next start reports as interrupted.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use touchtone_core::event::EventType;
+use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_store::operations::{self, OperationKind};
+use touchtone_store::people::{self, AccountRef};
+use touchtone_store::{api_users, audit};
+use touchtone_targets::{ResetOptions, TargetError, UnlockOutcome};
+
+use super::Rotated;
+use super::verification::{active_person, is_locked};
+use crate::events::EventRouter;
+use crate::session_gate::{CallTx, append_audit};
+use crate::{Caller, Service, ServiceError};
+
+/// Names one account of the user: by target and account, or by account
+/// name alone when that is unambiguous.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSelector {
+    pub account: String,
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// The outcome on one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountResult {
+    pub account: String,
+    pub target: String,
+    pub ok: bool,
+    /// A stable code (`no_such_account`, `policy_rejected`, `timeout`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What to tell the user about a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// For unlocks: false when the account was not locked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub was_locked: Option<bool>,
+}
+
+pub(crate) enum Operation {
+    SetPassword(SecretString),
+    Unlock,
+}
+
+impl Operation {
+    fn kind(&self) -> OperationKind {
+        match self {
+            Operation::SetPassword(_) => OperationKind::PasswordSync,
+            Operation::Unlock => OperationKind::Unlock,
+        }
+    }
+
+    fn action(&self) -> &'static str {
+        match self {
+            Operation::SetPassword(_) => "UserPasswordSync",
+            Operation::Unlock => "UserAccountsUnlock",
+        }
+    }
+
+    fn events(&self) -> (EventType, EventType) {
+        match self {
+            Operation::SetPassword(_) => {
+                (EventType::AdminResetSuccess, EventType::AdminResetFailure)
+            }
+            Operation::Unlock => (EventType::AdminUnlockSuccess, EventType::AdminUnlockFailure),
+        }
+    }
+}
+
+impl Service {
+    /// Unlocks every (or each selected) account of the user.
+    pub async fn accounts_unlock(
+        &self,
+        caller: &Caller,
+        token: &str,
+        user_id: &str,
+        accounts: Option<Vec<AccountSelector>>,
+    ) -> Result<Rotated<Vec<AccountResult>>, ServiceError> {
+        self.run_operation(caller, token, user_id, accounts, Operation::Unlock)
+            .await
+    }
+
+    pub(crate) async fn run_operation(
+        &self,
+        caller: &Caller,
+        token: &str,
+        user_id: &str,
+        selectors: Option<Vec<AccountSelector>>,
+        operation: Operation,
+    ) -> Result<Rotated<Vec<AccountResult>>, ServiceError> {
+        super::check_id("user_id", user_id)?;
+        let mut call = self.open_call(caller, token, operation.action()).await?;
+        let accounts = match self
+            .prepare_operation(&mut call, user_id, selectors.as_deref(), &operation)
+            .await
+        {
+            Ok(accounts) => accounts,
+            Err(e) => return Err(self.fail_call(call, user_id, e).await),
+        };
+
+        let operation_id = uuid::Uuid::new_v4().to_string();
+        let now = call.now;
+        let session_id = call.session.id.clone();
+        let actor = call.session.api_user.clone();
+        let started = async {
+            operations::start(
+                call.conn(),
+                &operation_id,
+                operation.kind(),
+                user_id,
+                &actor,
+                Some(&session_id),
+                now,
+            )
+            .await?;
+            for account in &accounts {
+                operations::step_attempting(
+                    call.conn(),
+                    &operation_id,
+                    &account.target,
+                    &account.account,
+                    now,
+                )
+                .await?;
+            }
+            Ok::<_, ServiceError>(())
+        }
+        .await;
+        if let Err(e) = started {
+            return Err(self.fail_call(call, user_id, e).await);
+        }
+        let detail = json!({"operation": operation_id, "accounts": accounts.len()});
+        let session = self.commit_call(call, user_id, detail).await?;
+
+        // Steps are now on record as attempting; carry them out in a task
+        // that outlives this request if the client goes away.
+        let this = self.clone();
+        let user_id = user_id.to_owned();
+        let caller = *caller;
+        let results = tokio::spawn(async move {
+            this.carry_out(
+                &caller,
+                &operation_id,
+                &user_id,
+                &actor,
+                accounts,
+                operation,
+            )
+            .await
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("operation task: {e}")))??;
+        Ok(Rotated {
+            value: results,
+            session,
+        })
+    }
+
+    /// Checks the gate and chooses the accounts, inside the call.
+    async fn prepare_operation(
+        &self,
+        call: &mut CallTx,
+        user_id: &str,
+        selectors: Option<&[AccountSelector]>,
+        operation: &Operation,
+    ) -> Result<Vec<AccountRef>, ServiceError> {
+        let now = call.now;
+        let person = active_person(call.conn(), user_id).await?;
+        let api_user = call.session.api_user.clone();
+        let privileged = api_users::get(call.conn(), &api_user)
+            .await?
+            .is_some_and(|u| u.privileged);
+        if !privileged {
+            if call.session.verified_person.as_deref() != Some(person.id.as_str()) {
+                return Err(ServiceError::NotVerified);
+            }
+            // A lock set after verification (an attack through another
+            // door) still stops the reset.
+            if is_locked(call.conn(), &person, now).await? {
+                return Err(ServiceError::UserLocked);
+            }
+        }
+        let owned = people::accounts(call.conn(), &person.id).await?;
+        let chosen = select_accounts(&owned, selectors)?;
+        if chosen.is_empty() {
+            return Err(ServiceError::NoAccounts);
+        }
+        if let Operation::SetPassword(password) = operation {
+            let policy = self
+                .policy_for(call.conn(), &person.id, Some(&chosen))
+                .await?;
+            let violations = policy.check(password.expose_secret());
+            if !violations.is_empty() {
+                return Err(ServiceError::PasswordPolicy(
+                    violations.iter().map(ToString::to_string).collect(),
+                ));
+            }
+        }
+        Ok(chosen)
+    }
+
+    async fn carry_out(
+        &self,
+        caller: &Caller,
+        operation_id: &str,
+        user_id: &str,
+        actor: &str,
+        accounts: Vec<AccountRef>,
+        operation: Operation,
+    ) -> Result<Vec<AccountResult>, ServiceError> {
+        let mut results = Vec::with_capacity(accounts.len());
+        let (success_event, failure_event) = operation.events();
+        for account in accounts {
+            let outcome = self.call_target(&account, &operation).await;
+            let now = self.now();
+            let (ok, error, message, was_locked) = match &outcome {
+                Ok(unlocked) => (true, None, None, *unlocked),
+                Err(e) => (false, Some(e.code().to_owned()), Some(e.to_string()), None),
+            };
+            let result = AccountResult {
+                account: account.account.clone(),
+                target: account.target.clone(),
+                ok,
+                error,
+                message,
+                was_locked,
+            };
+            let mut tx = self.store().begin().await?;
+            audit::lock_head(&mut tx).await?;
+            operations::step_finished(
+                &mut tx,
+                operation_id,
+                &account.target,
+                &account.account,
+                result.error.as_deref(),
+                now,
+            )
+            .await?;
+            let detail = json!({
+                "operation": operation_id,
+                "target": account.target,
+                "account": account.account,
+                "error": result.error,
+                "message": result.message,
+            });
+            let event = EventRouter::event(
+                if ok { success_event } else { failure_event },
+                Some(user_id),
+                actor,
+                detail.clone(),
+                now,
+            );
+            self.events().emit(&mut tx, &event).await?;
+            let step_action = format!("{}.account", operation.action());
+            let outcome_code = result.error.clone().unwrap_or_else(|| "ok".to_owned());
+            let audit_detail = json!({"operation": operation_id, "target": account.target, "account": account.account, "ip": caller.ip.to_string(), "door": caller.door.as_str()});
+            append_audit(
+                &mut tx,
+                actor,
+                &step_action,
+                user_id,
+                &outcome_code,
+                audit_detail,
+                now,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(touchtone_store::StoreError::from)?;
+            if !ok {
+                tracing::warn!(user_id, target = %account.target, account = %account.account, error = ?result.error, "{} failed on an account", operation.action());
+            }
+            results.push(result);
+        }
+        let mut conn = self.store().acquire().await?;
+        operations::finish(&mut conn, operation_id, self.now()).await?;
+        Ok(results)
+    }
+
+    /// One target call under the service's overall time limit. For
+    /// unlocks, returns whether the account had been locked.
+    async fn call_target(
+        &self,
+        account: &AccountRef,
+        operation: &Operation,
+    ) -> Result<Option<bool>, TargetError> {
+        let Some(target) = self.targets().get(&account.target) else {
+            return Err(TargetError::UnknownTarget);
+        };
+        let limit = self.settings().target_call_timeout;
+        let call = async {
+            match operation {
+                Operation::SetPassword(password) => {
+                    let options = ResetOptions {
+                        must_change: self.settings().must_change_after_reset,
+                    };
+                    target
+                        .set_password(&account.account, password, options)
+                        .await
+                        .map(|()| None)
+                }
+                Operation::Unlock => target
+                    .unlock(&account.account)
+                    .await
+                    .map(|outcome| Some(outcome == UnlockOutcome::Unlocked)),
+            }
+        };
+        tokio::time::timeout(limit, call)
+            .await
+            .unwrap_or(Err(TargetError::Timeout))
+    }
+}
+
+/// The accounts named by `selectors` (all when `None`); a selector that
+/// names no account of the user, or more than one, is an error.
+fn select_accounts(
+    owned: &[AccountRef],
+    selectors: Option<&[AccountSelector]>,
+) -> Result<Vec<AccountRef>, ServiceError> {
+    let Some(selectors) = selectors else {
+        return Ok(owned.to_vec());
+    };
+    let mut chosen: Vec<AccountRef> = Vec::new();
+    for s in selectors {
+        let matching: Vec<&AccountRef> = owned
+            .iter()
+            .filter(|a| a.account == s.account && s.target.as_ref().is_none_or(|t| *t == a.target))
+            .collect();
+        let label = match &s.target {
+            Some(t) => format!("{} on {t}", s.account),
+            None => s.account.clone(),
+        };
+        match matching.as_slice() {
+            [] => return Err(ServiceError::UnknownAccount(label)),
+            [one] => {
+                if !chosen.contains(one) {
+                    chosen.push((*one).clone());
+                }
+            }
+            _ => {
+                return Err(ServiceError::BadRequest(format!(
+                    "account {label} is on several targets; name the target"
+                )));
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acct(target: &str, account: &str) -> AccountRef {
+        AccountRef {
+            target: target.into(),
+            account: account.into(),
+        }
+    }
+
+    #[test]
+    fn selectors_pick_accounts_and_refuse_unknown_or_ambiguous_ones() {
+        let owned = vec![
+            acct("local", "jsmith"),
+            acct("hr", "jsmith"),
+            acct("hr", "j.smith"),
+        ];
+        assert_eq!(select_accounts(&owned, None).unwrap().len(), 3);
+        let pick = |account: &str, target: Option<&str>| AccountSelector {
+            account: account.into(),
+            target: target.map(Into::into),
+        };
+        assert_eq!(
+            select_accounts(&owned, Some(&[pick("j.smith", None)])).unwrap(),
+            vec![acct("hr", "j.smith")]
+        );
+        assert_eq!(
+            select_accounts(&owned, Some(&[pick("jsmith", Some("hr"))])).unwrap(),
+            vec![acct("hr", "jsmith")]
+        );
+        assert!(matches!(
+            select_accounts(&owned, Some(&[pick("jsmith", None)])),
+            Err(ServiceError::BadRequest(_))
+        ));
+        assert!(matches!(
+            select_accounts(&owned, Some(&[pick("root", None)])),
+            Err(ServiceError::UnknownAccount(_))
+        ));
+        assert!(select_accounts(&owned, Some(&[])).unwrap().is_empty());
+    }
+}

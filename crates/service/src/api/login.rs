@@ -1,0 +1,161 @@
+//! `Login` and `Logout`.
+//!
+//! `Login` refuses, with one indistinguishable answer, an unknown API user,
+//! a wrong password and an address outside the user's allow-list (the
+//! audit row says which). Failures are counted per API user name and per
+//! address; past the limit, `Login` is throttled before any password is
+//! checked.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::json;
+use touchtone_core::secret::SecretString;
+use touchtone_core::session_token::SessionToken;
+use touchtone_store::sessions::{self, Session};
+use touchtone_store::{api_users, audit, login_throttle};
+
+use crate::session_gate::append_audit;
+use crate::{Caller, Service, ServiceError};
+
+impl Service {
+    pub async fn login(
+        &self,
+        caller: &Caller,
+        user: &str,
+        password: SecretString,
+    ) -> Result<SessionToken, ServiceError> {
+        super::check_id("user", user)?;
+        let now = self.now();
+        let ip = caller.ip.to_string();
+        let since = now - self.settings().login_window_ms;
+        let mut conn = self.store().acquire().await?;
+        let (by_user, by_ip) = login_throttle::counts(&mut conn, user, &ip, since).await?;
+        let limit = self.settings().login_max_failures;
+        if by_user >= limit || by_ip >= limit {
+            drop(conn);
+            self.audit(caller, user, "Login", user, "throttled", json!({}))
+                .await?;
+            return Err(ServiceError::Throttled);
+        }
+        let api_user = api_users::get(&mut conn, user).await?;
+        drop(conn);
+
+        let password_ok = self
+            .hasher()
+            .verify_password(api_user.as_ref().map(|u| u.password_hash.clone()), password)
+            .await?;
+        let address_ok = api_user
+            .as_ref()
+            .is_some_and(|u| address_allowed(&u.allowed_networks, caller.ip));
+        let refusal = match (&api_user, password_ok, address_ok) {
+            (None, _, _) => Some("unknown_api_user"),
+            (Some(_), false, _) => Some("wrong_password"),
+            (Some(_), true, false) => Some("address_not_allowed"),
+            (Some(_), true, true) => None,
+        };
+
+        let mut tx = self.store().begin().await?;
+        audit::lock_head(&mut tx).await?;
+        if let Some(reason) = refusal {
+            login_throttle::record(&mut tx, user, &ip, now).await?;
+            append_audit(
+                &mut tx,
+                user,
+                "Login",
+                user,
+                "invalid_credentials",
+                json!({"ip": ip, "reason": reason}),
+                now,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(touchtone_store::StoreError::from)?;
+            tracing::info!(api_user = %user, %ip, reason, "login refused");
+            return Err(ServiceError::InvalidCredentials);
+        }
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            api_user: user.to_owned(),
+            client_ip: ip.clone(),
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + self.settings().session_lifetime_ms,
+            ended_at: None,
+            verified_person: None,
+        };
+        let token = SessionToken::generate(&mut rand::rng());
+        sessions::create(&mut tx, &session, &token.digest().0).await?;
+        append_audit(
+            &mut tx,
+            user,
+            "Login",
+            user,
+            "ok",
+            json!({"ip": ip, "session": session.id}),
+            now,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(token)
+    }
+
+    /// Ends the session. The presented ID is spent like any other.
+    pub async fn logout(&self, caller: &Caller, token: &str) -> Result<(), ServiceError> {
+        let mut call = self.open_call(caller, token, "Logout").await?;
+        let session_id = call.session.id.clone();
+        let now = call.now;
+        sessions::end(call.conn(), &session_id, "logout", now).await?;
+        let api_user = call.session.api_user.clone();
+        append_audit(
+            call.conn(),
+            &api_user,
+            "Logout",
+            "",
+            "ok",
+            json!({"session": session_id, "ip": caller.ip.to_string()}),
+            now,
+        )
+        .await?;
+        call.tx
+            .commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(())
+    }
+}
+
+/// Whether `ip` is inside one of the CIDR networks. Unparseable entries
+/// (refused when the API user is added) match nothing.
+pub fn address_allowed(networks: &[String], ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    networks
+        .iter()
+        .filter_map(|n| n.parse::<IpNet>().ok())
+        .any(|net| net.contains(&ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_lists_match_by_cidr_including_mapped_ipv4() {
+        let nets = vec!["127.0.0.1/32".to_owned(), "10.20.0.0/16".to_owned()];
+        assert!(address_allowed(&nets, "127.0.0.1".parse().unwrap()));
+        assert!(address_allowed(&nets, "10.20.3.4".parse().unwrap()));
+        assert!(address_allowed(&nets, "::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!address_allowed(&nets, "127.0.0.2".parse().unwrap()));
+        assert!(!address_allowed(&nets, "::1".parse().unwrap()));
+        assert!(!address_allowed(
+            &["garbage".to_owned()],
+            "127.0.0.1".parse().unwrap()
+        ));
+    }
+}

@@ -1,0 +1,40 @@
+//! The eight remote-API functions, as the reference names them.
+//!
+//! Each session-bound function spends the presented session ID and returns
+//! its result with the next one ([`Rotated`]). `Login` starts a session,
+//! `Logout` ends it.
+
+mod accounts;
+mod login;
+mod lookup;
+mod password;
+mod verification;
+
+use serde::Serialize;
+use touchtone_core::session_token::SessionToken;
+
+pub use accounts::{AccountResult, AccountSelector};
+pub use lookup::UserMatch;
+pub use password::RandomPassword;
+pub use verification::{Answer, ChallengeQuestion, ChallengeView, Validation};
+
+/// A call's result and the session ID to present next.
+#[derive(Debug)]
+pub struct Rotated<T> {
+    pub value: T,
+    pub session: SessionToken,
+}
+
+/// Turns an empty or over-long identifier into a clear error before it
+/// reaches the store.
+pub(crate) fn check_id(field: &str, value: &str) -> Result<(), crate::ServiceError> {
+    if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
+        return Err(crate::ServiceError::BadRequest(format!(
+            "{field} must be 1 to 256 printable characters"
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Empty {}

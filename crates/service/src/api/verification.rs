@@ -1,0 +1,411 @@
+//! `UserQuestionsGet` and `UserAnswersValidate`: verifying a caller with
+//! touch-tone answers, under the intruder lockout.
+//!
+//! Validation hashes every answer of the challenge (wrong, missing or
+//! right) before it looks at the result, so the time taken does not tell
+//! which one was wrong; the hashing happens before the session ID is spent
+//! so that no database lock is held across it. Failures are counted in the
+//! same transaction that spends the ID, and a racing replay of that ID
+//! still has its failure counted.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use touchtone_core::answer::normalise_answer;
+use touchtone_core::event::EventType;
+use touchtone_core::question::select_questions;
+use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_core::session_token::SessionToken;
+use touchtone_store::challenges::{self, Challenge};
+use touchtone_store::people::Person;
+use touchtone_store::{AnyConnection, audit, lockouts, people, questions, sessions};
+
+use super::Rotated;
+use crate::events::EventRouter;
+use crate::session_gate::{CallTx, append_audit};
+use crate::{Caller, Service, ServiceError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChallengeQuestion {
+    pub question_id: String,
+    pub text: String,
+    pub max_digits: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChallengeView {
+    pub challenge_id: String,
+    pub questions: Vec<ChallengeQuestion>,
+}
+
+/// One keyed answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Answer {
+    pub question_id: String,
+    pub answer: SecretString,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Validation {
+    pub valid: bool,
+    /// Further attempts this session may make for this user.
+    pub attempts_left: u32,
+    /// The user is locked out (now, or by this failure).
+    pub locked: bool,
+}
+
+impl Service {
+    pub async fn questions_get(
+        &self,
+        caller: &Caller,
+        token: &str,
+        user_id: &str,
+    ) -> Result<Rotated<ChallengeView>, ServiceError> {
+        super::check_id("user_id", user_id)?;
+        let mut call = self.open_call(caller, token, "UserQuestionsGet").await?;
+        match self.make_challenge(&mut call, user_id).await {
+            Ok(view) => {
+                let ids: Vec<&str> = view
+                    .questions
+                    .iter()
+                    .map(|q| q.question_id.as_str())
+                    .collect();
+                let detail = json!({"challenge": view.challenge_id, "questions": ids});
+                let session = self.commit_call(call, user_id, detail).await?;
+                Ok(Rotated {
+                    value: view,
+                    session,
+                })
+            }
+            Err(e) => Err(self.fail_call(call, user_id, e).await),
+        }
+    }
+
+    async fn make_challenge(
+        &self,
+        call: &mut CallTx,
+        user_id: &str,
+    ) -> Result<ChallengeView, ServiceError> {
+        let now = call.now;
+        let person = active_person(call.conn(), user_id).await?;
+        if is_locked(call.conn(), &person, now).await? {
+            return Err(ServiceError::UserLocked);
+        }
+        let enrolled = questions::enrolled(call.conn(), &person.id).await?;
+        if enrolled.is_empty() {
+            return Err(ServiceError::NotEnrolled);
+        }
+        let chosen = select_questions(
+            &enrolled,
+            self.settings().questions_per_challenge,
+            &mut rand::rng(),
+        );
+        let challenge = Challenge {
+            id: uuid::Uuid::new_v4().to_string(),
+            session_id: call.session.id.clone(),
+            person_id: person.id.clone(),
+            question_ids: chosen.iter().map(|q| q.id.clone()).collect(),
+            created_at: now,
+            expires_at: now + self.settings().challenge_ttl_ms,
+            completed_at: None,
+        };
+        challenges::create(call.conn(), &challenge).await?;
+        Ok(ChallengeView {
+            challenge_id: challenge.id,
+            questions: chosen
+                .into_iter()
+                .map(|q| ChallengeQuestion {
+                    question_id: q.id,
+                    text: q.text,
+                    max_digits: q.max_digits,
+                })
+                .collect(),
+        })
+    }
+
+    pub async fn answers_validate(
+        &self,
+        caller: &Caller,
+        token: &str,
+        challenge_id: &str,
+        answers: Vec<Answer>,
+    ) -> Result<Rotated<Validation>, ServiceError> {
+        super::check_id("challenge_id", challenge_id)?;
+        let mut seen = HashSet::new();
+        for a in &answers {
+            super::check_id("question_id", &a.question_id)?;
+            if !seen.insert(a.question_id.as_str()) {
+                return Err(ServiceError::BadRequest(format!(
+                    "question {} is answered twice",
+                    a.question_id
+                )));
+            }
+        }
+
+        // Look before spending the session ID: the hashing below is slow
+        // and must not run inside a write transaction.
+        let now = self.now();
+        let parsed = SessionToken::parse(token).ok();
+        let mut conn = self.store().acquire().await?;
+        let session = match &parsed {
+            Some(t) => {
+                sessions::peek(
+                    &mut conn,
+                    &t.digest().0,
+                    now,
+                    now - self.settings().session_idle_ms,
+                )
+                .await?
+            }
+            None => None,
+        };
+        let Some(session) = session else {
+            drop(conn);
+            // Let the gate classify the dead token (and revoke on replay).
+            let call = self.open_call(caller, token, "UserAnswersValidate").await?;
+            return Err(self.fail_call(call, "", ServiceError::InvalidSession).await);
+        };
+        let challenge = challenges::get(&mut conn, challenge_id)
+            .await?
+            .filter(|c| c.session_id == session.id);
+        let hashes = match &challenge {
+            Some(c) => questions::answer_hashes(&mut conn, &c.person_id).await?,
+            None => Vec::new(),
+        };
+        drop(conn);
+
+        let pairs = match &challenge {
+            Some(c) => {
+                let asked: HashSet<&str> = c.question_ids.iter().map(String::as_str).collect();
+                if let Some(extra) = answers
+                    .iter()
+                    .find(|a| !asked.contains(a.question_id.as_str()))
+                {
+                    let error = ServiceError::AnswersMismatch(format!(
+                        "question {} was not asked in this challenge",
+                        extra.question_id
+                    ));
+                    let call = self.open_call(caller, token, "UserAnswersValidate").await?;
+                    return Err(self.fail_call(call, &c.person_id, error).await);
+                }
+                c.question_ids
+                    .iter()
+                    .map(|qid| {
+                        let hash = hashes
+                            .iter()
+                            .find(|(q, _)| q == qid)
+                            .map(|(_, h)| h.clone());
+                        let given = answers
+                            .iter()
+                            .find(|a| &a.question_id == qid)
+                            .and_then(|a| normalise_answer(a.answer.expose_secret()).ok());
+                        (hash, given)
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let all_right = !pairs.is_empty() && self.hasher().verify_answers(pairs).await?;
+
+        let mut call = match self.open_call(caller, token, "UserAnswersValidate").await {
+            Ok(call) => call,
+            Err(e) => {
+                // The ID was spent by a racing request; the guess still counts.
+                if let (Some(c), false) = (&challenge, all_right) {
+                    self.count_failure_alone(caller, &session.api_user, c)
+                        .await?;
+                }
+                return Err(e);
+            }
+        };
+        let Some(challenge) = challenge else {
+            return Err(self
+                .fail_call(call, "", ServiceError::UnknownChallenge)
+                .await);
+        };
+        match self
+            .settle_validation(&mut call, &challenge, all_right)
+            .await
+        {
+            Ok(validation) => {
+                let detail = json!({"challenge": challenge.id, "valid": validation.valid, "attempts_left": validation.attempts_left, "locked": validation.locked});
+                let session = self.commit_call(call, &challenge.person_id, detail).await?;
+                Ok(Rotated {
+                    value: validation,
+                    session,
+                })
+            }
+            Err(e) => Err(self.fail_call(call, &challenge.person_id, e).await),
+        }
+    }
+
+    /// Applies the outcome of a validation inside the call's transaction.
+    async fn settle_validation(
+        &self,
+        call: &mut CallTx,
+        challenge: &Challenge,
+        all_right: bool,
+    ) -> Result<Validation, ServiceError> {
+        let now = call.now;
+        if challenge.completed_at.is_some() {
+            return Err(ServiceError::ChallengeUsed);
+        }
+        if challenge.expires_at <= now {
+            return Err(ServiceError::ChallengeExpired);
+        }
+        let person = active_person(call.conn(), &challenge.person_id).await?;
+        let policy = &self.settings().lockout;
+        if is_locked(call.conn(), &person, now).await? {
+            return Ok(Validation {
+                valid: false,
+                attempts_left: 0,
+                locked: true,
+            });
+        }
+        let since = policy.window_start(now).max(person.failures_cleared_at);
+        let session_id = call.session.id.clone();
+        let session_failures =
+            lockouts::session_failures(call.conn(), &person.id, &session_id, since).await?;
+        let window_failures = lockouts::failures_since(call.conn(), &person.id, since).await?;
+        let attempts_left = policy.attempts_left(session_failures, window_failures);
+        if attempts_left == 0 {
+            // This session has used its attempts: the answers are not even
+            // considered, right or wrong.
+            return Ok(Validation {
+                valid: false,
+                attempts_left: 0,
+                locked: false,
+            });
+        }
+        if all_right {
+            challenges::complete(call.conn(), &challenge.id, now).await?;
+            sessions::set_verified(call.conn(), &session_id, &person.id, now).await?;
+            return Ok(Validation {
+                valid: true,
+                attempts_left,
+                locked: false,
+            });
+        }
+        let actor = call.session.api_user.clone();
+        let door = call.caller.door;
+        let locked = self
+            .record_failure(
+                call.conn(),
+                &person,
+                &session_id,
+                door.as_str(),
+                &actor,
+                now,
+            )
+            .await?;
+        Ok(Validation {
+            valid: false,
+            attempts_left: if locked {
+                0
+            } else {
+                policy.attempts_left(session_failures + 1, window_failures + 1)
+            },
+            locked,
+        })
+    }
+
+    /// Counts one failure, locks the person when the window limit is
+    /// reached, and emits the events. Returns whether the person is now
+    /// locked.
+    pub(crate) async fn record_failure(
+        &self,
+        conn: &mut AnyConnection,
+        person: &Person,
+        session_id: &str,
+        door: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool, ServiceError> {
+        let policy = &self.settings().lockout;
+        lockouts::record_failure(conn, &person.id, session_id, door, now).await?;
+        let since = policy.window_start(now).max(person.failures_cleared_at);
+        let window_failures = lockouts::failures_since(conn, &person.id, since).await?;
+        let event = EventRouter::event(
+            EventType::VerifyFailure,
+            Some(&person.id),
+            actor,
+            json!({"door": door, "failures_in_window": window_failures}),
+            now,
+        );
+        self.events().emit(conn, &event).await?;
+        if !policy.locks_after(window_failures) {
+            return Ok(false);
+        }
+        let lock = policy.lock_from(now);
+        lockouts::set_lock(conn, &person.id, lock).await?;
+        let event = EventRouter::event(
+            EventType::IntruderLockout,
+            Some(&person.id),
+            actor,
+            json!({"door": door, "locked_until": lock.locked_until}),
+            now,
+        );
+        self.events().emit(conn, &event).await?;
+        tracing::warn!(user_id = %person.id, door, "intruder lockout");
+        Ok(true)
+    }
+
+    async fn count_failure_alone(
+        &self,
+        caller: &Caller,
+        actor: &str,
+        challenge: &Challenge,
+    ) -> Result<(), ServiceError> {
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        audit::lock_head(&mut tx).await?;
+        if let Some(person) = people::get(&mut tx, &challenge.person_id).await? {
+            self.record_failure(
+                &mut tx,
+                &person,
+                &challenge.session_id,
+                caller.door.as_str(),
+                actor,
+                now,
+            )
+            .await?;
+            append_audit(
+                &mut tx,
+                actor,
+                "UserAnswersValidate",
+                &person.id,
+                "failure_counted_after_replay",
+                json!({}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit()
+            .await
+            .map_err(touchtone_store::StoreError::from)?;
+        Ok(())
+    }
+}
+
+/// A person who exists and is not disabled.
+pub(crate) async fn active_person(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> Result<Person, ServiceError> {
+    match people::get(conn, user_id).await? {
+        Some(p) if !p.disabled => Ok(p),
+        _ => Err(ServiceError::UnknownUser),
+    }
+}
+
+/// Whether the person's intruder lock holds at `now`.
+pub(crate) async fn is_locked(
+    conn: &mut AnyConnection,
+    person: &Person,
+    now: i64,
+) -> Result<bool, ServiceError> {
+    Ok(lockouts::get_lock(conn, &person.id)
+        .await?
+        .is_some_and(|lock| lock.holds_at(now)))
+}

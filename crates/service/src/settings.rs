@@ -1,0 +1,74 @@
+//! The service's tunable rules, with the defaults a cautious site wants.
+
+use std::time::Duration;
+
+use touchtone_core::lockout::LockoutPolicy;
+use touchtone_core::password::PasswordPolicy;
+
+/// Which attributes of a person become keypad IDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeypadAttribute {
+    /// The login name (the person's `user_id`).
+    Login,
+    EmployeeNumber,
+}
+
+impl KeypadAttribute {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeypadAttribute::Login => "login",
+            KeypadAttribute::EmployeeNumber => "employee_number",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lockout: LockoutPolicy,
+    /// A session unused this long ends.
+    pub session_idle_ms: i64,
+    /// No session lives longer than this.
+    pub session_lifetime_ms: i64,
+    /// How many questions `UserQuestionsGet` asks.
+    pub questions_per_challenge: usize,
+    /// How long a challenge may be answered.
+    pub challenge_ttl_ms: i64,
+    /// Failed logins (per API user name, and per address) within the
+    /// window after which `Login` is refused.
+    pub login_max_failures: u32,
+    pub login_window_ms: i64,
+    /// Length of generated passwords (raised or lowered to fit policies).
+    pub password_length: usize,
+    /// A policy every generated or accepted password must also meet, on top
+    /// of the targets' own.
+    pub base_policy: PasswordPolicy,
+    /// Ask targets to force a change at next login after a reset.
+    pub must_change_after_reset: bool,
+    pub keypad_attributes: Vec<KeypadAttribute>,
+    /// Names of targets that live in the local directory; importing an
+    /// account on one of them creates the local account.
+    pub local_targets: Vec<String>,
+    /// An upper bound on one target call, on top of the target's own.
+    pub target_call_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            lockout: LockoutPolicy::default(),
+            session_idle_ms: 5 * 60 * 1000,
+            session_lifetime_ms: 30 * 60 * 1000,
+            questions_per_challenge: 2,
+            challenge_ttl_ms: 10 * 60 * 1000,
+            login_max_failures: 10,
+            login_window_ms: 15 * 60 * 1000,
+            password_length: 10,
+            base_policy: PasswordPolicy::default(),
+            must_change_after_reset: false,
+            keypad_attributes: vec![KeypadAttribute::Login, KeypadAttribute::EmployeeNumber],
+            local_targets: vec!["local".to_owned()],
+            target_call_timeout: Duration::from_secs(60),
+        }
+    }
+}
