@@ -260,6 +260,7 @@ impl Service {
                 "account": account.account,
                 "error": result.error,
                 "message": result.message,
+                "was_locked": result.was_locked,
             });
             let event = EventRouter::event(
                 if ok { success_event } else { failure_event },

@@ -1,0 +1,245 @@
+//! Wiring: from a [`Config`] to a running server. Builds the store, the
+//! targets, the hasher, the event actions and the service, then serves
+//! the HTTPS API and runs the event delivery worker until cancelled.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use touchtone_core::secret::SecretString;
+use touchtone_service::delivery::{
+    CommandSink, Deliverer, DeliveryOptions, FileSink, Sink, WebhookSink,
+};
+use touchtone_service::{Clock, EventRouter, Hasher, Service, SystemClock};
+use touchtone_store::{Store, StoreOptions};
+use touchtone_targets::Targets;
+use touchtone_targets::command::CommandTarget;
+use touchtone_targets::local::LocalTarget;
+
+use crate::config::{Config, EventActionConfig, TargetConfig};
+
+/// Connects the store and builds the service (no listener, no worker):
+/// what the CLI's admin commands need.
+pub async fn build_service(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    create_pepper: bool,
+) -> anyhow::Result<Service> {
+    let store = Store::connect(
+        &config.database.url,
+        &StoreOptions {
+            max_connections: config.database.max_connections,
+            acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
+            statement_timeout: Duration::from_secs(config.database.statement_timeout_secs),
+        },
+    )
+    .await
+    .with_context(|| format!("opening the database {}", redact_url(&config.database.url)))?;
+
+    let mut targets = Targets::new();
+    for target in &config.targets {
+        match target {
+            TargetConfig::Local { name, policy } => {
+                targets.insert(Arc::new(LocalTarget::new(
+                    name.clone(),
+                    policy.clone(),
+                    store.clone(),
+                )));
+            }
+            TargetConfig::Command {
+                name,
+                program,
+                args,
+                timeout_secs,
+                policy,
+            } => {
+                targets.insert(Arc::new(CommandTarget::new(
+                    name.clone(),
+                    policy.clone(),
+                    program.clone(),
+                    args.clone(),
+                    Duration::from_secs(*timeout_secs),
+                )));
+            }
+        }
+    }
+
+    let pepper = crate::files::load_or_create_pepper(&config.security.pepper_file, create_pepper)?;
+    let params = argon2::Params::new(
+        config.security.argon2_memory_kib,
+        config.security.argon2_iterations,
+        config.security.argon2_parallelism,
+        None,
+    )
+    .map_err(|e| anyhow::anyhow!("security: argon2 parameters: {e}"))?;
+    let hasher = Hasher::new(pepper, params, config.security.max_parallel_hashes);
+
+    let mut routes = Vec::new();
+    for action in &config.event_actions {
+        routes.push((action.name().to_owned(), config.event_filter(action)?));
+    }
+    Ok(Service::new(
+        store,
+        targets,
+        config.settings(),
+        hasher,
+        EventRouter::new(routes),
+        clock,
+    ))
+}
+
+/// The event actions' sinks, by action name.
+pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Sink>>> {
+    let mut sinks: HashMap<String, Arc<dyn Sink>> = HashMap::new();
+    for action in &config.event_actions {
+        let sink: Arc<dyn Sink> = match action {
+            EventActionConfig::Webhook {
+                url,
+                secret_file,
+                secret,
+                timeout_secs,
+                ..
+            } => {
+                let key = match (secret_file, secret) {
+                    (Some(file), _) => std::fs::read_to_string(file)
+                        .with_context(|| format!("reading the webhook secret {}", file.display()))?
+                        .trim()
+                        .to_owned(),
+                    (None, Some(secret)) => secret.clone(),
+                    (None, None) => anyhow::bail!("event_actions.{}: no secret", action.name()),
+                };
+                Arc::new(
+                    WebhookSink::new(
+                        url.clone(),
+                        SecretString::from(key),
+                        Duration::from_secs(*timeout_secs),
+                    )
+                    .map_err(|e| anyhow::anyhow!(e))?,
+                )
+            }
+            EventActionConfig::Command {
+                program,
+                args,
+                timeout_secs,
+                ..
+            } => Arc::new(CommandSink::new(
+                program.clone(),
+                args.clone(),
+                Duration::from_secs(*timeout_secs),
+            )),
+            EventActionConfig::File { path, .. } => Arc::new(FileSink::new(path.clone())),
+        };
+        sinks.insert(action.name().to_owned(), sink);
+    }
+    Ok(sinks)
+}
+
+/// A running server: its address and the handles to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub service: Service,
+    pub cancel: CancellationToken,
+    pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pub worker: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops the listener and the worker and waits for both.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.cancel.cancel();
+        self.worker.await.context("the delivery worker panicked")?;
+        self.server.await.context("the server task panicked")?
+    }
+}
+
+/// Starts everything described by `config`.
+pub async fn start(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    create_pepper: bool,
+) -> anyhow::Result<Running> {
+    let service = build_service(config, clock.clone(), create_pepper).await?;
+    service
+        .recover_interrupted()
+        .await
+        .context("recovering interrupted operations")?;
+
+    let delivery = &config.delivery;
+    let options = DeliveryOptions {
+        max_attempts: delivery.max_attempts,
+        first_backoff: Duration::from_secs(delivery.first_backoff_secs),
+        max_backoff: Duration::from_secs(delivery.max_backoff_secs),
+        ..DeliveryOptions::default()
+    };
+    let deliverer = Deliverer::new(
+        service.store().clone(),
+        build_sinks(config)?,
+        clock,
+        options,
+    );
+    let cancel = CancellationToken::new();
+    let worker = tokio::spawn(deliverer.run(cancel.child_token()));
+
+    let tls_files = match (
+        &config.http.tls_cert,
+        &config.http.tls_key,
+        &config.http.self_signed_dir,
+    ) {
+        (Some(cert), Some(key), _) => crate::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        (_, _, Some(dir)) => crate::tls::ensure_self_signed(dir)?,
+        _ => anyhow::bail!("http: no TLS certificate configured"),
+    };
+    let tls = crate::tls::server_config(&tls_files).await?;
+    let listener = std::net::TcpListener::bind(config.http.listen)
+        .with_context(|| format!("listening on {}", config.http.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let router = crate::http::router(service.clone(), &config.http);
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    let stop = cancel.child_token();
+    tokio::spawn(async move {
+        stop.cancelled().await;
+        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let server =
+        axum_server::from_tcp_rustls(listener, tls).context("starting the HTTPS listener")?;
+    let server = tokio::spawn(async move {
+        server
+            .handle(handle)
+            .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+            .context("the HTTPS server stopped")
+    });
+    tracing::info!(%addr, "HTTPS API listening");
+    Ok(Running {
+        addr,
+        service,
+        cancel,
+        server,
+        worker,
+    })
+}
+
+/// The system clock, shared.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..scheme_end + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,449 @@
+//! Operator commands. Secrets (passwords, answers) are read from stdin,
+//! never taken as arguments, so they stay out of shell history and `ps`.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+use touchtone_core::secret::SecretString;
+use touchtone_service::Service;
+use touchtone_service::admin::PersonRecord;
+use touchtone_store::people::{AccountRef, Person};
+use touchtone_store::questions::Question;
+use touchtone_targets::local::LocalTarget;
+
+const ACTOR: &str = "cli";
+
+#[derive(Debug, Subcommand)]
+pub enum ApiUserCommand {
+    /// Add (or replace) an API user. The password is read from stdin with
+    /// --password-stdin, else generated and printed once.
+    Add {
+        name: String,
+        /// A network the user may call from (CIDR); repeat for several.
+        #[arg(long = "allow", required = true)]
+        allow: Vec<String>,
+        /// May reset and unlock people it has not verified (a helpdesk).
+        #[arg(long)]
+        privileged: bool,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List,
+    Remove {
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Import people from CSV with the header
+    /// `id,display_name,department,employee_number,mail,phone_numbers,accounts,disabled`
+    /// (`phone_numbers` and `accounts` separated by `;`, accounts as
+    /// `target:account`).
+    Import {
+        file: PathBuf,
+    },
+    List,
+    Show {
+        user_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuestionsCommand {
+    Add {
+        id: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long, default_value_t = 12)]
+        max_digits: i64,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnswersCommand {
+    /// Enrol a person's answer to a question; the answer is read from stdin.
+    Enroll {
+        user_id: String,
+        question_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockoutCommand {
+    /// Clear a person's intruder lockout and forget earlier failures.
+    Clear { user_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Check a local account's password (read from stdin); exits 1 when it
+    /// does not match.
+    CheckPassword {
+        account: String,
+        #[arg(long, default_value = "local")]
+        target: String,
+    },
+    /// Mark a local account locked (as after failed logins), to try unlock.
+    Lock { account: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exits 1 if any row was edited or removed.
+    Verify {
+        /// A head recorded earlier with `audit head` (`SEQ:HASH`): detects
+        /// rows cut from the end too.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
+    /// Print the newest row's sequence number and hash, to keep elsewhere.
+    Head,
+}
+
+async fn service(config_path: &Path) -> anyhow::Result<(Service, crate::config::Config)> {
+    let config = crate::config::Config::load(config_path)?;
+    let service = crate::app::build_service(&config, crate::app::system_clock(), false).await?;
+    Ok((service, config))
+}
+
+fn read_secret(prompt: &str) -> anyhow::Result<SecretString> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("{prompt}: ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading stdin")?;
+    let value = line.trim_end_matches(['\n', '\r']).to_owned();
+    if value.is_empty() {
+        anyhow::bail!("nothing was given on stdin");
+    }
+    Ok(SecretString::from(value))
+}
+
+pub async fn api_user(config: &Path, cmd: ApiUserCommand) -> anyhow::Result<()> {
+    let (service, _) = service(config).await?;
+    match cmd {
+        ApiUserCommand::Add {
+            name,
+            allow,
+            privileged,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                (read_secret("password")?, None)
+            } else {
+                let text = random_api_password();
+                (SecretString::from(text.clone()), Some(text))
+            };
+            service
+                .add_api_user(ACTOR, &name, password, allow, privileged)
+                .await?;
+            println!(
+                "API user {name} saved{}",
+                if privileged { " (privileged)" } else { "" }
+            );
+            if let Some(text) = generated {
+                println!("password (shown once): {text}");
+            }
+        }
+        ApiUserCommand::List => {
+            for user in service.list_api_users().await? {
+                println!(
+                    "{}\t{}\t{}",
+                    user.name,
+                    user.allowed_networks.join(","),
+                    if user.privileged { "privileged" } else { "" }
+                );
+            }
+        }
+        ApiUserCommand::Remove { name } => {
+            if !service.remove_api_user(ACTOR, &name).await? {
+                anyhow::bail!("no API user {name}");
+            }
+            println!("API user {name} removed; its sessions are ended");
+        }
+    }
+    Ok(())
+}
+
+fn random_api_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..24)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub async fn people(config: &Path, cmd: PeopleCommand) -> anyhow::Result<()> {
+    let (service, _) = service(config).await?;
+    match cmd {
+        PeopleCommand::Import { file } => {
+            let records = read_people_csv(&file)?;
+            let report = service.import_people(ACTOR, &records).await?;
+            println!(
+                "imported {} people: {} added, {} updated",
+                records.len(),
+                report.added,
+                report.updated
+            );
+        }
+        PeopleCommand::List => {
+            for p in service.list_people().await? {
+                let ids: Vec<String> = service
+                    .keypad_ids_of(&p)
+                    .into_iter()
+                    .map(|(_, d)| d)
+                    .collect();
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    p.id,
+                    p.display_name,
+                    p.department,
+                    ids.join(","),
+                    if p.disabled { "\tdisabled" } else { "" }
+                );
+            }
+        }
+        PeopleCommand::Show { user_id } => {
+            let r = service.person_report(&user_id).await?;
+            println!("user_id:      {}", r.person.id);
+            println!("name:         {}", r.person.display_name);
+            println!("department:   {}", r.person.department);
+            println!("disabled:     {}", r.person.disabled);
+            for (attribute, digits) in &r.keypad_ids {
+                println!("keypad id:    {digits} ({attribute})");
+            }
+            let questions: Vec<&str> = r.enrolled.iter().map(|q| q.id.as_str()).collect();
+            println!("enrolled:     {}", questions.join(", "));
+            println!(
+                "lockout:      {}",
+                if r.locked_now {
+                    format!(
+                        "LOCKED (until {})",
+                        r.lock
+                            .and_then(|l| l.locked_until)
+                            .map_or("cleared".into(), |t| t.to_string())
+                    )
+                } else {
+                    "none".into()
+                }
+            );
+            for (account, local) in &r.accounts {
+                let state = match local {
+                    Some(l) => format!(
+                        "locked={} password_set={} changed_at={}",
+                        l.locked,
+                        l.password_hash.is_some(),
+                        l.password_changed_at
+                            .map_or("never".into(), |t| t.to_string())
+                    ),
+                    None => String::new(),
+                };
+                println!(
+                    "account:      {}:{} {state}",
+                    account.target, account.account
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads people from CSV (see `PeopleCommand::Import`).
+pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        id: String,
+        display_name: String,
+        #[serde(default)]
+        department: String,
+        #[serde(default)]
+        employee_number: String,
+        #[serde(default)]
+        mail: String,
+        #[serde(default)]
+        phone_numbers: String,
+        #[serde(default)]
+        accounts: String,
+        #[serde(default)]
+        disabled: String,
+    }
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut records = Vec::new();
+    for (index, row) in reader.deserialize::<Row>().enumerate() {
+        let line = index + 2;
+        let row = row.with_context(|| format!("{} line {line}", path.display()))?;
+        let split = |s: &str| {
+            s.split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let accounts = split(&row.accounts)
+            .into_iter()
+            .map(|a| match a.split_once(':') {
+                Some((target, account)) if !target.is_empty() && !account.is_empty() => {
+                    Ok(AccountRef {
+                        target: target.to_owned(),
+                        account: account.to_owned(),
+                    })
+                }
+                _ => Err(anyhow::anyhow!(
+                    "{} line {line}: account {a} is not target:account",
+                    path.display()
+                )),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let optional = |s: String| {
+            if s.trim().is_empty() {
+                None
+            } else {
+                Some(s.trim().to_owned())
+            }
+        };
+        records.push(PersonRecord {
+            person: Person {
+                id: row.id.trim().to_owned(),
+                display_name: row.display_name.trim().to_owned(),
+                department: row.department.trim().to_owned(),
+                employee_number: optional(row.employee_number),
+                mail: optional(row.mail),
+                phone_numbers: split(&row.phone_numbers),
+                disabled: matches!(row.disabled.trim(), "1" | "true" | "yes"),
+                failures_cleared_at: 0,
+            },
+            accounts,
+        });
+    }
+    Ok(records)
+}
+
+pub async fn questions(config: &Path, cmd: QuestionsCommand) -> anyhow::Result<()> {
+    let (service, _) = service(config).await?;
+    match cmd {
+        QuestionsCommand::Add {
+            id,
+            text,
+            max_digits,
+        } => {
+            service
+                .add_question(
+                    ACTOR,
+                    &Question {
+                        id: id.clone(),
+                        text,
+                        max_digits,
+                    },
+                )
+                .await?;
+            println!("question {id} saved");
+        }
+        QuestionsCommand::List => {
+            for q in service.list_questions().await? {
+                println!("{}\t{}\t(max {} digits)", q.id, q.text, q.max_digits);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn answers(config: &Path, cmd: AnswersCommand) -> anyhow::Result<()> {
+    let (service, _) = service(config).await?;
+    let AnswersCommand::Enroll {
+        user_id,
+        question_id,
+    } = cmd;
+    let answer = read_secret("answer")?;
+    service
+        .enroll_answer(ACTOR, &user_id, &question_id, &answer)
+        .await?;
+    println!("answer of {user_id} to {question_id} enrolled");
+    Ok(())
+}
+
+pub async fn lockout(config: &Path, cmd: LockoutCommand) -> anyhow::Result<()> {
+    let (service, _) = service(config).await?;
+    let LockoutCommand::Clear { user_id } = cmd;
+    let had = service.clear_lockout(ACTOR, &user_id).await?;
+    println!(
+        "{user_id}: {}",
+        if had {
+            "lockout cleared"
+        } else {
+            "was not locked; earlier failures forgotten"
+        }
+    );
+    Ok(())
+}
+
+pub async fn accounts(config: &Path, cmd: AccountsCommand) -> anyhow::Result<()> {
+    let (service, config) = service(config).await?;
+    match cmd {
+        AccountsCommand::CheckPassword { account, target } => {
+            let policy = config
+                .targets
+                .iter()
+                .find_map(|t| match t {
+                    crate::config::TargetConfig::Local { name, policy } if *name == target => {
+                        Some(policy.clone())
+                    }
+                    _ => None,
+                })
+                .with_context(|| format!("no local target named {target}"))?;
+            let local = LocalTarget::new(target, policy, service.store().clone());
+            let password = read_secret("password")?;
+            if local.check_password(&account, &password).await? {
+                println!("{account}: the password matches");
+            } else {
+                println!("{account}: the password does NOT match");
+                std::process::exit(1);
+            }
+        }
+        AccountsCommand::Lock { account } => {
+            if !service.set_local_lock(ACTOR, &account, true).await? {
+                anyhow::bail!("no local account {account}");
+            }
+            println!("{account} is locked");
+        }
+    }
+    Ok(())
+}
+
+pub async fn audit(config: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
+    let (service, _) = service(config).await?;
+    let report = service.verify_audit().await?;
+    match cmd {
+        AuditCommand::Head => println!("{}:{}", report.head_seq, report.head_hash),
+        AuditCommand::Verify { anchor } => {
+            if let Some((seq, reason)) = &report.broken {
+                println!("audit log BROKEN at row {seq}: {reason}");
+                std::process::exit(1);
+            }
+            if let Some(anchor) = anchor {
+                let (seq, hash) = anchor.split_once(':').context("--anchor is SEQ:HASH")?;
+                let seq: i64 = seq.parse().context("--anchor: SEQ is a number")?;
+                let mut conn = service.store().acquire().await?;
+                let row = touchtone_store::audit::rows(&mut conn, seq - 1, 1).await?;
+                if row.first().map(|r| r.hash.as_str()) != Some(hash) {
+                    println!("audit log BROKEN: row {seq} no longer has the recorded hash");
+                    std::process::exit(1);
+                }
+            }
+            println!(
+                "audit log intact: {} rows, head {}:{}",
+                report.rows, report.head_seq, report.head_hash
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,665 @@
+//! The configuration file: one TOML document deserialised into typed
+//! structs with defaults, every section `deny_unknown_fields`, overridable
+//! by environment variables `TOUCHTONE_SECTION__KEY` (for example
+//! `TOUCHTONE_DATABASE__URL=postgres://…`). A bad file fails at start with
+//! the key and the reason.
+//!
+//! `touchtone init` writes [`EXAMPLE`], which a test loads.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use touchtone_core::event::EventType;
+use touchtone_core::lockout::LockoutPolicy;
+use touchtone_core::password::PasswordPolicy;
+use touchtone_service::settings::{KeypadAttribute, Settings};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub security: SecurityConfig,
+    #[serde(default)]
+    pub sessions: SessionConfig,
+    #[serde(default)]
+    pub verification: VerificationConfig,
+    #[serde(default)]
+    pub login: LoginConfig,
+    #[serde(default)]
+    pub passwords: PasswordConfig,
+    #[serde(default)]
+    pub keypad: KeypadConfig,
+    #[serde(default = "default_targets")]
+    pub targets: Vec<TargetConfig>,
+    #[serde(default)]
+    pub event_actions: Vec<EventActionConfig>,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address of the HTTPS API.
+    pub listen: SocketAddr,
+    /// PEM certificate chain and private key.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Generate (once) a self-signed certificate in this directory instead;
+    /// for trials only.
+    pub self_signed_dir: Option<PathBuf>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Longest a request may take (a reset on slow targets included).
+    pub request_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8443".parse().expect("a valid literal address"),
+            tls_cert: None,
+            tls_key: None,
+            self_signed_dir: None,
+            max_body_bytes: 16 * 1024,
+            request_timeout_secs: 120,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite:///path/touchtone.db` (embedded, the default) or
+    /// `postgres://user@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    pub statement_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://touchtone.db".into(),
+            max_connections: 8,
+            acquire_timeout_secs: 5,
+            statement_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// File holding the hex pepper mixed into answer hashes (`touchtone
+    /// init` creates it). Losing it makes every enrolled answer unusable.
+    pub pepper_file: PathBuf,
+    /// argon2id cost: memory in KiB, iterations, lanes.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Hashes computed at once (each takes `argon2_memory_kib`).
+    pub max_parallel_hashes: usize,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            pepper_file: PathBuf::from("pepper.hex"),
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            max_parallel_hashes: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_timeout_secs: u64,
+    pub max_lifetime_secs: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 300,
+            max_lifetime_secs: 1800,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerificationConfig {
+    pub questions_per_challenge: usize,
+    pub challenge_ttl_secs: u64,
+    /// Wrong answers one session (one call) may give for one person.
+    pub attempts_per_session: u32,
+    /// Wrong answers within `failure_window_secs`, through any door, that
+    /// lock the person out.
+    pub max_failures: u32,
+    pub failure_window_secs: u64,
+    /// How long the lockout lasts; 0 = until an operator clears it.
+    pub lockout_secs: u64,
+}
+
+impl Default for VerificationConfig {
+    fn default() -> Self {
+        let lockout = LockoutPolicy::default();
+        Self {
+            questions_per_challenge: 2,
+            challenge_ttl_secs: 600,
+            attempts_per_session: lockout.attempts_per_session,
+            max_failures: lockout.max_failures,
+            failure_window_secs: u64::try_from(lockout.window_ms / 1000).unwrap_or(86_400),
+            lockout_secs: u64::try_from(lockout.lockout_ms / 1000).unwrap_or(1800),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// Failed logins per API user name, and per client address, within the
+    /// window, after which `Login` answers 429.
+    pub max_failures: u32,
+    pub window_secs: u64,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            max_failures: 10,
+            window_secs: 900,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    /// Length of generated passwords (fitted to the targets' policies).
+    pub length: usize,
+    /// Ask targets to force a change at next login after a reset.
+    pub must_change: bool,
+    /// A policy on top of every target's own.
+    pub policy: PasswordPolicy,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self {
+            length: 10,
+            must_change: false,
+            policy: PasswordPolicy::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeypadConfig {
+    /// Attributes that become keypad IDs: `login`, `employee_number`.
+    pub attributes: Vec<KeypadAttribute>,
+}
+
+impl Default for KeypadConfig {
+    fn default() -> Self {
+        Self {
+            attributes: vec![KeypadAttribute::Login, KeypadAttribute::EmployeeNumber],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TargetConfig {
+    /// Accounts in touchtone's own database.
+    Local {
+        name: String,
+        #[serde(default)]
+        policy: PasswordPolicy,
+    },
+    /// A program given JSON on stdin (see the targets crate).
+    Command {
+        name: String,
+        program: PathBuf,
+        #[serde(default)]
+        args: Vec<String>,
+        #[serde(default = "default_timeout_secs")]
+        timeout_secs: u64,
+        #[serde(default)]
+        policy: PasswordPolicy,
+    },
+}
+
+impl TargetConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            TargetConfig::Local { name, .. } | TargetConfig::Command { name, .. } => name,
+        }
+    }
+}
+
+fn default_targets() -> Vec<TargetConfig> {
+    vec![TargetConfig::Local {
+        name: "local".into(),
+        policy: PasswordPolicy::default(),
+    }]
+}
+
+fn default_timeout_secs() -> u64 {
+    10
+}
+
+/// An event action. `events` lists event names (`ET_ADMIN_RESET_SUCCESS`,
+/// …); all events when absent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventActionConfig {
+    /// POST signed JSON to a URL.
+    Webhook {
+        name: String,
+        #[serde(default)]
+        events: Option<Vec<String>>,
+        url: String,
+        /// File holding the HMAC key (preferred), or the key itself.
+        #[serde(default)]
+        secret_file: Option<PathBuf>,
+        #[serde(default)]
+        secret: Option<String>,
+        #[serde(default = "default_timeout_secs")]
+        timeout_secs: u64,
+    },
+    /// Run a program with the event on stdin.
+    Command {
+        name: String,
+        #[serde(default)]
+        events: Option<Vec<String>>,
+        program: PathBuf,
+        #[serde(default)]
+        args: Vec<String>,
+        #[serde(default = "default_timeout_secs")]
+        timeout_secs: u64,
+    },
+    /// Append one JSON line per event to a file.
+    File {
+        name: String,
+        #[serde(default)]
+        events: Option<Vec<String>>,
+        path: PathBuf,
+    },
+}
+
+impl EventActionConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            EventActionConfig::Webhook { name, .. }
+            | EventActionConfig::Command { name, .. }
+            | EventActionConfig::File { name, .. } => name,
+        }
+    }
+
+    pub fn events(&self) -> Option<&Vec<String>> {
+        match self {
+            EventActionConfig::Webhook { events, .. }
+            | EventActionConfig::Command { events, .. }
+            | EventActionConfig::File { events, .. } => events.as_ref(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    pub max_attempts: i64,
+    pub first_backoff_secs: u64,
+    pub max_backoff_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 40,
+            first_backoff_secs: 1,
+            max_backoff_secs: 3600,
+        }
+    }
+}
+
+/// Environment variables that name the config file or the log level, not
+/// config keys.
+const NON_KEY_VARIABLES: [&str; 2] = ["CONFIG", "LOG"];
+
+impl Config {
+    /// Loads `path` (which must exist), applies `TOUCHTONE_*` overrides
+    /// and validates.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        if !path.exists() {
+            bail!(
+                "config file {} does not exist; `touchtone init` writes one",
+                path.display()
+            );
+        }
+        Self::from_figment(Figment::from(Toml::file(path)))
+            .with_context(|| format!("loading {}", path.display()))
+    }
+
+    /// Parses TOML text (with overrides) and validates.
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        Self::from_figment(Figment::from(Toml::string(text)))
+    }
+
+    fn from_figment(figment: Figment) -> anyhow::Result<Self> {
+        let env = Env::prefixed("TOUCHTONE_")
+            .split("__")
+            .filter(|key| !NON_KEY_VARIABLES.contains(&key.as_str().to_uppercase().as_str()));
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types cannot: references between sections, ranges.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.lockout_policy()
+            .validate()
+            .map_err(|e| anyhow::anyhow!("verification: {e}"))?;
+        if self.verification.questions_per_challenge == 0 {
+            bail!("verification.questions_per_challenge must be at least 1");
+        }
+        if self.sessions.idle_timeout_secs == 0 || self.sessions.max_lifetime_secs == 0 {
+            bail!("sessions: timeouts must be longer than zero");
+        }
+        if self.login.max_failures == 0 {
+            bail!("login.max_failures must be at least 1");
+        }
+        self.passwords
+            .policy
+            .validate()
+            .map_err(|e| anyhow::anyhow!("passwords.policy: {e}"))?;
+        let mut names = HashSet::new();
+        for target in &self.targets {
+            if !names.insert(target.name()) {
+                bail!("targets: the name {} is used twice", target.name());
+            }
+            let policy = match target {
+                TargetConfig::Local { policy, .. } | TargetConfig::Command { policy, .. } => policy,
+            };
+            policy
+                .validate()
+                .map_err(|e| anyhow::anyhow!("targets.{}.policy: {e}", target.name()))?;
+        }
+        let mut actions = HashSet::new();
+        for action in &self.event_actions {
+            let name = action.name();
+            if !actions.insert(name) || name.contains('/') {
+                bail!("event_actions: the name {name} is used twice or contains '/'");
+            }
+            self.event_filter(action)?;
+            if let EventActionConfig::Webhook {
+                secret,
+                secret_file,
+                url,
+                ..
+            } = action
+            {
+                if secret.is_none() == secret_file.is_none() {
+                    bail!("event_actions.{name}: give exactly one of secret and secret_file");
+                }
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    bail!("event_actions.{name}: url must be http:// or https://");
+                }
+            }
+        }
+        if self.http.self_signed_dir.is_none()
+            && (self.http.tls_cert.is_none() || self.http.tls_key.is_none())
+        {
+            bail!(
+                "http: give tls_cert and tls_key (PEM files), or self_signed_dir for a trial certificate"
+            );
+        }
+        if self.http.max_body_bytes < 1024 {
+            bail!("http.max_body_bytes must be at least 1024");
+        }
+        Ok(())
+    }
+
+    /// The event types an action subscribes to (`None`: all).
+    pub fn event_filter(
+        &self,
+        action: &EventActionConfig,
+    ) -> anyhow::Result<Option<HashSet<EventType>>> {
+        action
+            .events()
+            .map(|names| {
+                names
+                    .iter()
+                    .map(|n| {
+                        EventType::from_name(n).ok_or_else(|| {
+                            anyhow::anyhow!("event_actions.{}: unknown event {n}", action.name())
+                        })
+                    })
+                    .collect()
+            })
+            .transpose()
+    }
+
+    pub fn lockout_policy(&self) -> LockoutPolicy {
+        let v = &self.verification;
+        LockoutPolicy {
+            attempts_per_session: v.attempts_per_session,
+            max_failures: v.max_failures,
+            window_ms: secs_to_ms(v.failure_window_secs),
+            lockout_ms: secs_to_ms(v.lockout_secs),
+        }
+    }
+
+    /// The service's settings from this config.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            lockout: self.lockout_policy(),
+            session_idle_ms: secs_to_ms(self.sessions.idle_timeout_secs),
+            session_lifetime_ms: secs_to_ms(self.sessions.max_lifetime_secs),
+            questions_per_challenge: self.verification.questions_per_challenge,
+            challenge_ttl_ms: secs_to_ms(self.verification.challenge_ttl_secs),
+            login_max_failures: self.login.max_failures,
+            login_window_ms: secs_to_ms(self.login.window_secs),
+            password_length: self.passwords.length,
+            base_policy: self.passwords.policy.clone(),
+            must_change_after_reset: self.passwords.must_change,
+            keypad_attributes: self.keypad.attributes.clone(),
+            local_targets: self
+                .targets
+                .iter()
+                .filter(|t| matches!(t, TargetConfig::Local { .. }))
+                .map(|t| t.name().to_owned())
+                .collect(),
+            target_call_timeout: Duration::from_secs(self.http.request_timeout_secs.max(1)),
+        }
+    }
+}
+
+fn secs_to_ms(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// The commented example `touchtone init` writes. `{data_dir}` is filled in.
+pub const EXAMPLE: &str = r#"# touchtone configuration. Every key is optional unless marked; the value
+# shown is the default. Any key can be overridden by an environment
+# variable TOUCHTONE_SECTION__KEY, e.g. TOUCHTONE_DATABASE__URL.
+
+[http]
+# Address of the HTTPS remote API.
+listen = "127.0.0.1:8443"
+# PEM certificate chain and key (required unless self_signed_dir is set).
+# tls_cert = "/etc/touchtone/cert.pem"
+# tls_key = "/etc/touchtone/key.pem"
+# For a trial: generate a self-signed certificate here once.
+self_signed_dir = "{data_dir}/tls"
+max_body_bytes = 16384
+request_timeout_secs = 120
+
+[database]
+# Embedded SQLite (one file) or PostgreSQL (postgres://user@host/db) for
+# several nodes.
+url = "sqlite://{data_dir}/touchtone.db"
+max_connections = 8
+acquire_timeout_secs = 5
+statement_timeout_secs = 10
+
+[security]
+# Hex pepper mixed into every answer hash. Keep it apart from database
+# backups; losing it makes every enrolled answer unusable.
+pepper_file = "{data_dir}/pepper.hex"
+argon2_memory_kib = 19456
+argon2_iterations = 2
+argon2_parallelism = 1
+max_parallel_hashes = 4
+
+[sessions]
+idle_timeout_secs = 300
+max_lifetime_secs = 1800
+
+[verification]
+questions_per_challenge = 2
+challenge_ttl_secs = 600
+# Wrong answers one call may give for one person.
+attempts_per_session = 3
+# Wrong answers within the window, through any door, that lock a person.
+max_failures = 5
+failure_window_secs = 86400
+# 0 = locked until an operator runs `touchtone lockout clear`.
+lockout_secs = 1800
+
+[login]
+# Failed API logins per API user, and per address, before 429.
+max_failures = 10
+window_secs = 900
+
+[passwords]
+length = 10
+must_change = false
+
+[passwords.policy]
+min_length = 8
+max_length = 64
+min_uppercase = 1
+min_lowercase = 1
+min_digits = 1
+min_symbols = 0
+allowed_symbols = "!#%+=?@"
+max_repeated = 2
+
+[keypad]
+# Which attributes a caller may key as their ID.
+attributes = ["login", "employee_number"]
+
+# Systems where passwords are set. "local" keeps accounts in touchtone's
+# own database; "command" runs a program with JSON on stdin.
+[[targets]]
+kind = "local"
+name = "local"
+
+# [[targets]]
+# kind = "command"
+# name = "hr"
+# program = "/usr/local/bin/hr-reset"
+# args = []
+# timeout_secs = 10
+# [targets.policy]
+# min_length = 12
+
+# Event actions: where ET_ADMIN_RESET_SUCCESS and the other events go.
+[[event_actions]]
+name = "events-file"
+kind = "file"
+path = "{data_dir}/events.jsonl"
+
+# [[event_actions]]
+# name = "siem"
+# kind = "webhook"
+# url = "https://siem.example.com/hooks/touchtone"
+# secret_file = "/etc/touchtone/webhook.key"
+# events = ["ET_ADMIN_RESET_SUCCESS", "ET_ADMIN_RESET_FAILURE", "ET_INTRUDER_LOCKOUT"]
+# timeout_secs = 10
+
+[delivery]
+max_attempts = 40
+first_backoff_secs = 1
+max_backoff_secs = 3600
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> String {
+        EXAMPLE.replace("{data_dir}", "/var/lib/touchtone")
+    }
+
+    #[test]
+    fn the_example_config_loads_and_matches_the_defaults() {
+        let config = Config::from_toml(&example()).unwrap();
+        let defaults = Config::from_toml("[http]\nself_signed_dir = \"/x\"").unwrap();
+        assert_eq!(
+            config.verification.max_failures,
+            defaults.verification.max_failures
+        );
+        assert_eq!(config.passwords.policy, defaults.passwords.policy);
+        assert_eq!(
+            config.sessions.idle_timeout_secs,
+            defaults.sessions.idle_timeout_secs
+        );
+        assert_eq!(
+            config.database.url,
+            "sqlite:///var/lib/touchtone/touchtone.db"
+        );
+        assert_eq!(config.event_actions.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_key_fails_with_its_name() {
+        let err = Config::from_toml(&format!(
+            "{}\n[sessions]\nidle_timeout = 3\n",
+            "[http]\nself_signed_dir = \"/x\""
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("idle_timeout"), "{err}");
+        let err = Config::from_toml(
+            "[http]\nself_signed_dir = \"/x\"\n[[targets]]\nkind = \"ldap\"\nname = \"x\"",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ldap"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_fail_with_the_key_and_reason() {
+        let base = "[http]\nself_signed_dir = \"/x\"\n";
+        let err =
+            Config::from_toml(&format!("{base}[verification]\nmax_failures = 0")).unwrap_err();
+        assert!(err.to_string().contains("max_failures"), "{err}");
+        let err = Config::from_toml(&format!("{base}[[event_actions]]\nname = \"a\"\nkind = \"file\"\npath = \"/x\"\nevents = [\"ET_NOPE\"]")).unwrap_err();
+        assert!(err.to_string().contains("ET_NOPE"), "{err}");
+        let err = Config::from_toml(&format!("{base}[sessions]\nidle_timeout_secs = \"soon\""))
+            .unwrap_err();
+        assert!(err.to_string().contains("idle_timeout_secs"), "{err}");
+        let err = Config::from_toml("").unwrap_err();
+        assert!(err.to_string().contains("tls_cert"), "{err}");
+    }
+}

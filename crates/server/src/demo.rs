@@ -1,0 +1,415 @@
+//! `touchtone demo`: the whole server on the embedded store, with a demo
+//! data set a tester can drive with curl without reading code.
+//!
+//! The data directory gets the SQLite database, a pepper, a self-signed
+//! certificate, the configuration used (`touchtone.toml`, so the operator
+//! commands work against the demo), `demo.json` (addresses, credentials,
+//! every person's keypad ID and answers) and `events.jsonl` (every event,
+//! one JSON object a line). The data set is seeded once; later starts
+//! reuse the database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::json;
+use touchtone_core::keypad::map_to_keypad;
+use touchtone_core::secret::SecretString;
+use touchtone_service::Service;
+use touchtone_service::admin::PersonRecord;
+use touchtone_store::people::{AccountRef, Person};
+use touchtone_store::questions::Question;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Where the demo keeps its database, certificate and files.
+    #[arg(long, default_value = "touchtone-demo")]
+    pub data_dir: PathBuf,
+    /// Address of the HTTPS API.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub http: SocketAddr,
+}
+
+pub const DEMO_API_USER: &str = "demo";
+pub const DEMO_API_PASSWORD: &str = "demo-password";
+
+/// The questions: id, text, most digits.
+const QUESTIONS: [(&str, &str, i64); 4] = [
+    ("mother_birth_year", "In what year was your mother born?", 4),
+    (
+        "childhood_house_number",
+        "What was the house number of your childhood home?",
+        6,
+    ),
+    (
+        "first_pet",
+        "What was the name of your first pet? Spell it on the keypad.",
+        12,
+    ),
+    (
+        "birth_city",
+        "In which city were you born? Spell it on the keypad.",
+        16,
+    ),
+];
+
+/// login, name, department, employee number, answers (in QUESTIONS order),
+/// local account locked at start.
+type DemoPerson = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    [&'static str; 4],
+    bool,
+);
+
+const PEOPLE: [DemoPerson; 22] = [
+    (
+        "jsmith",
+        "John Smith",
+        "Finance",
+        "E1001",
+        ["1956", "420", "Rex", "Boston"],
+        false,
+    ),
+    (
+        "ksmith",
+        "Karen Smith",
+        "Engineering",
+        "E1002",
+        ["1961", "777", "Bella", "Denver"],
+        true,
+    ),
+    (
+        "lsmith",
+        "Lee Smith",
+        "Sales",
+        "E1003",
+        ["1949", "118", "Milo", "Austin"],
+        false,
+    ),
+    (
+        "amiller",
+        "Anna Miller",
+        "Human Resources",
+        "E1004",
+        ["1958", "230", "Luna", "Seattle"],
+        false,
+    ),
+    (
+        "cmiller",
+        "Carlos Miller",
+        "Finance",
+        "E1005",
+        ["1965", "999", "Rocky", "Madrid"],
+        false,
+    ),
+    (
+        "ivrtest",
+        "IVR Test Caller",
+        "Quality Assurance",
+        "E1006",
+        ["2468", "2468", "2468", "2468"],
+        false,
+    ),
+    (
+        "mgarcia",
+        "María García",
+        "Legal",
+        "E1007",
+        ["1960", "310", "Coco", "Sevilla"],
+        false,
+    ),
+    (
+        "pnguyen",
+        "Phuong Nguyen",
+        "Engineering",
+        "E1008",
+        ["1963", "555", "Mochi", "Hanoi"],
+        false,
+    ),
+    (
+        "ojohnson",
+        "Olivia Johnson",
+        "Marketing",
+        "E1009",
+        ["1957", "640", "Daisy", "Chicago"],
+        true,
+    ),
+    (
+        "rpatel",
+        "Raj Patel",
+        "IT",
+        "E1010",
+        ["1959", "120", "Tiger", "Mumbai"],
+        false,
+    ),
+    (
+        "tbrown",
+        "Tom Brown",
+        "Facilities",
+        "E1011",
+        ["1952", "300", "Buster", "Leeds"],
+        false,
+    ),
+    (
+        "ewilson",
+        "Emma Wilson",
+        "Finance",
+        "E1012",
+        ["1966", "180", "Poppy", "Perth"],
+        false,
+    ),
+    (
+        "dlee",
+        "David Lee",
+        "Engineering",
+        "E1013",
+        ["1954", "770", "Max", "Busan"],
+        false,
+    ),
+    (
+        "schen",
+        "Sofia Chen",
+        "Research",
+        "E1014",
+        ["1962", "333", "Dumpling", "Taipei"],
+        false,
+    ),
+    (
+        "bmartin",
+        "Ben Martin",
+        "Sales",
+        "E1015",
+        ["1955", "560", "Oscar", "Lyon"],
+        false,
+    ),
+    (
+        "hkim",
+        "Hana Kim",
+        "IT",
+        "E1016",
+        ["1964", "210", "Kimchi", "Seoul"],
+        false,
+    ),
+    (
+        "jmuller",
+        "Jürgen Müller",
+        "Logistics",
+        "E1017",
+        ["1950", "140", "Bello", "München"],
+        false,
+    ),
+    (
+        "fdubois",
+        "François Dubois",
+        "Legal",
+        "E1018",
+        ["1953", "880", "Filou", "Nantes"],
+        false,
+    ),
+    (
+        "nokafor",
+        "Ngozi Okafor",
+        "Engineering",
+        "E1019",
+        ["1967", "100", "Simba", "Lagos"],
+        false,
+    ),
+    (
+        "lrossi",
+        "Luca Rossi",
+        "Marketing",
+        "E1020",
+        ["1951", "450", "Briciola", "Torino"],
+        false,
+    ),
+    (
+        "awong",
+        "Alice Wong",
+        "Customer Service",
+        "E1021",
+        ["1968", "666", "Lucky", "Macau"],
+        false,
+    ),
+    (
+        "gsilva",
+        "Gabriel Silva",
+        "IT",
+        "E1022",
+        ["1958", "250", "Thor", "Recife"],
+        false,
+    ),
+];
+
+/// The configuration the demo runs with.
+pub fn demo_config(data_dir: &Path, http: SocketAddr) -> anyhow::Result<Config> {
+    let text = crate::config::EXAMPLE.replace("{data_dir}", &data_dir.display().to_string());
+    let mut config = Config::from_toml(&text).context("the demo configuration")?;
+    config.http.listen = http;
+    Ok(config)
+}
+
+/// Seeds the demo data set unless the database already has it.
+pub async fn seed(service: &Service) -> anyhow::Result<bool> {
+    if service
+        .list_api_users()
+        .await?
+        .iter()
+        .any(|u| u.name == DEMO_API_USER)
+    {
+        return Ok(false);
+    }
+    let records: Vec<PersonRecord> = PEOPLE
+        .iter()
+        .map(|(login, name, department, employee, _, _)| PersonRecord {
+            person: Person {
+                id: (*login).to_owned(),
+                display_name: (*name).to_owned(),
+                department: (*department).to_owned(),
+                employee_number: Some((*employee).to_owned()),
+                mail: Some(format!("{login}@example.com")),
+                phone_numbers: Vec::new(),
+                disabled: false,
+                failures_cleared_at: 0,
+            },
+            accounts: vec![AccountRef {
+                target: "local".into(),
+                account: (*login).to_owned(),
+            }],
+        })
+        .collect();
+    service.import_people("demo", &records).await?;
+    for (id, text, max_digits) in QUESTIONS {
+        service
+            .add_question(
+                "demo",
+                &Question {
+                    id: id.into(),
+                    text: text.into(),
+                    max_digits,
+                },
+            )
+            .await?;
+    }
+    for (login, _, _, _, answers, locked) in PEOPLE {
+        for ((question, _, _), answer) in QUESTIONS.iter().zip(answers) {
+            service
+                .enroll_answer(
+                    "demo",
+                    login,
+                    question,
+                    &SecretString::from(answer.to_owned()),
+                )
+                .await?;
+        }
+        if locked {
+            service.set_local_lock("demo", login, true).await?;
+        }
+    }
+    service
+        .add_api_user(
+            "demo",
+            DEMO_API_USER,
+            SecretString::from(DEMO_API_PASSWORD.to_owned()),
+            vec!["127.0.0.0/8".into(), "::1/128".into()],
+            false,
+        )
+        .await?;
+    Ok(true)
+}
+
+/// What `demo.json` holds.
+pub fn demo_document(data_dir: &Path, addr: SocketAddr) -> serde_json::Value {
+    let base = format!("https://{addr}/api/v1");
+    let people: Vec<serde_json::Value> = PEOPLE
+        .iter()
+        .map(|(login, name, department, employee, answers, locked)| {
+            let answers: serde_json::Map<String, serde_json::Value> = QUESTIONS
+                .iter()
+                .zip(answers)
+                .map(|((q, _, _), a)| {
+                    (
+                        (*q).to_owned(),
+                        json!({"text": a, "keypad": map_to_keypad(a)}),
+                    )
+                })
+                .collect();
+            json!({
+                "user_id": login,
+                "display_name": name,
+                "department": department,
+                "keypad_id": map_to_keypad(login),
+                "employee_number": employee,
+                "employee_keypad_id": map_to_keypad(employee),
+                "accounts": [{"target": "local", "account": login, "locked_at_start": locked}],
+                "answers": answers,
+            })
+        })
+        .collect();
+    json!({
+        "api": base,
+        "openapi": format!("{base}/openapi.json"),
+        "ca_certificate": data_dir.join("tls/cert.pem"),
+        "api_user": DEMO_API_USER,
+        "api_password": DEMO_API_PASSWORD,
+        "allowed_from": ["127.0.0.0/8", "::1/128"],
+        "events_file": data_dir.join("events.jsonl"),
+        "config_file": data_dir.join("touchtone.toml"),
+        "questions": QUESTIONS.iter().map(|(id, text, max)| json!({"question_id": id, "text": text, "max_digits": max})).collect::<Vec<_>>(),
+        "people": people,
+    })
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let data_dir = std::fs::canonicalize(&args.data_dir)?;
+    let config = demo_config(&data_dir, args.http)?;
+    let config_text = crate::config::EXAMPLE
+        .replace("{data_dir}", &data_dir.display().to_string())
+        .replace(
+            "listen = \"127.0.0.1:8443\"",
+            &format!("listen = \"{}\"", args.http),
+        );
+    std::fs::write(data_dir.join("touchtone.toml"), config_text)?;
+
+    let running = crate::app::start(&config, crate::app::system_clock(), true).await?;
+    let seeded = seed(&running.service).await?;
+    let document = demo_document(&data_dir, running.addr);
+    std::fs::write(
+        data_dir.join("demo.json"),
+        serde_json::to_string_pretty(&document)?,
+    )?;
+
+    let dir = data_dir.display();
+    let base = format!("https://{}/api/v1", running.addr);
+    println!(
+        "touchtone demo is running{}",
+        if seeded { " (demo data seeded)" } else { "" }
+    );
+    println!("  API          {base}/<Function>   (OpenAPI: {base}/openapi.json)");
+    println!("  certificate  {dir}/tls/cert.pem   (curl --cacert it)");
+    println!("  API user     {DEMO_API_USER} / {DEMO_API_PASSWORD}   (from this machine only)");
+    println!(
+        "  people       {dir}/demo.json   (keypad IDs and answers of all {} people)",
+        PEOPLE.len()
+    );
+    println!("  events       {dir}/events.jsonl");
+    println!("  operator     touchtone --config {dir}/touchtone.toml people show jsmith");
+    println!();
+    println!(
+        "  Keypad 576484 matches jsmith, ksmith and lsmith; ivrtest (4878378) answers 2468 to everything."
+    );
+    println!("  Start with:");
+    println!(
+        "  curl --cacert {dir}/tls/cert.pem -H 'content-type: application/json' \\\n    -d '{{\"user\":\"{DEMO_API_USER}\",\"password\":\"{DEMO_API_PASSWORD}\"}}' {base}/Login"
+    );
+    println!();
+    println!("Press Ctrl-C to stop.");
+    crate::cli::wait_for_shutdown().await;
+    running.stop().await
+}

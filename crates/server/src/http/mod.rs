@@ -1,0 +1,75 @@
+//! The HTTPS remote API: `POST /api/v1/<Function>` with JSON, the OpenAPI
+//! document at `/api/v1/openapi.json`, and `/healthz`.
+//!
+//! A thin front door: handlers turn JSON into service calls and service
+//! errors into HTTP answers (in [`error`], the one place that maps them).
+
+mod error;
+mod extract;
+mod handlers;
+pub mod openapi;
+pub mod types;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use touchtone_service::Service;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::config::HttpConfig;
+
+/// The API's routes and layers.
+pub fn router(service: Service, config: &HttpConfig) -> Router {
+    Router::new()
+        .route("/api/v1/Login", post(handlers::login))
+        .route("/api/v1/UserIVRList", post(handlers::user_ivr_list))
+        .route(
+            "/api/v1/UserQuestionsGet",
+            post(handlers::user_questions_get),
+        )
+        .route(
+            "/api/v1/UserAnswersValidate",
+            post(handlers::user_answers_validate),
+        )
+        .route(
+            "/api/v1/PasswordRandomGet",
+            post(handlers::password_random_get),
+        )
+        .route(
+            "/api/v1/UserPasswordSync",
+            post(handlers::user_password_sync),
+        )
+        .route(
+            "/api/v1/UserAccountsUnlock",
+            post(handlers::user_accounts_unlock),
+        )
+        .route("/api/v1/Logout", post(handlers::logout))
+        .route("/api/v1/openapi.json", get(handlers::openapi_document))
+        .route("/healthz", get(handlers::health))
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::map_response(no_store))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_secs),
+        ))
+        .layer(CatchPanicLayer::custom(handlers::panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(service)
+}
+
+/// Session IDs and passwords must never sit in a cache.
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

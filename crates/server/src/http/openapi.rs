@@ -1,0 +1,55 @@
+//! The OpenAPI document of the remote API, served at
+//! `/api/v1/openapi.json`.
+
+use utoipa::OpenApi;
+
+use super::error::{ErrorBody, ErrorDetail};
+use super::handlers;
+use super::types::*;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "touchtone remote API",
+        description = "Identity verification and self-service over the telephone: the eight functions an IVR platform calls. \
+Every call but Login presents the newest one-time session ID and receives the next; presenting a spent ID revokes the session.",
+    ),
+    paths(
+        handlers::login,
+        handlers::user_ivr_list,
+        handlers::user_questions_get,
+        handlers::user_answers_validate,
+        handlers::password_random_get,
+        handlers::user_password_sync,
+        handlers::user_accounts_unlock,
+        handlers::logout,
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        LoginRequest,
+        SessionResponse,
+        SessionRequest,
+        UserIvrListRequest,
+        UserIvrListResponse,
+        UserEntry,
+        UserRequest,
+        UserQuestionsGetResponse,
+        QuestionEntry,
+        UserAnswersValidateRequest,
+        AnswerEntry,
+        UserAnswersValidateResponse,
+        PasswordRandomGetResponse,
+        UserPasswordSyncRequest,
+        UserAccountsUnlockRequest,
+        AccountEntry,
+        AccountsResponse,
+        AccountResultEntry,
+        LogoutResponse,
+    ))
+)]
+struct ApiDoc;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
