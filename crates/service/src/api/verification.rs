@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use touchtone_core::answer::normalise_answer;
 use touchtone_core::event::EventType;
+use touchtone_core::lockout::LockoutPolicy;
 use touchtone_core::question::select_questions;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
@@ -263,7 +264,7 @@ impl Service {
                 locked: true,
             });
         }
-        let since = policy.window_start(now).max(person.failures_cleared_at);
+        let since = counting_since(call.conn(), &person, policy, now).await?;
         let session_id = call.session.id.clone();
         let session_failures =
             lockouts::session_failures(call.conn(), &person.id, &session_id, since).await?;
@@ -324,7 +325,7 @@ impl Service {
     ) -> Result<bool, ServiceError> {
         let policy = &self.settings().lockout;
         lockouts::record_failure(conn, &person.id, session_id, door, now).await?;
-        let since = policy.window_start(now).max(person.failures_cleared_at);
+        let since = counting_since(conn, person, policy, now).await?;
         let window_failures = lockouts::failures_since(conn, &person.id, since).await?;
         let event = EventRouter::event(
             EventType::VerifyFailure,
@@ -397,6 +398,24 @@ pub(crate) async fn active_person(
         Some(p) if !p.disabled => Ok(p),
         _ => Err(ServiceError::UnknownUser),
     }
+}
+
+/// Where counting of failures starts: the rolling window, but never before
+/// an operator cleared the person's failures or before their last lock
+/// (the failures that caused a lock are spent once it expires).
+async fn counting_since(
+    conn: &mut AnyConnection,
+    person: &Person,
+    policy: &LockoutPolicy,
+    now: i64,
+) -> Result<i64, ServiceError> {
+    let mut since = policy
+        .window_start(now)
+        .max(person.failures_cleared_at.saturating_add(1));
+    if let Some(lock) = lockouts::get_lock(conn, &person.id).await? {
+        since = since.max(lock.locked_at.saturating_add(1));
+    }
+    Ok(since)
 }
 
 /// Whether the person's intruder lock holds at `now`.
