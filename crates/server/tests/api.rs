@@ -21,6 +21,9 @@ async fn password_is(app: &TestApp, account: &str, password: &str) -> bool {
     .unwrap()
 }
 
+/// A bad request: function, content type, body, expected status and code.
+type BadCase = (&'static str, Option<&'static str>, Vec<u8>, u16, &'static str);
+
 fn session(body: &Value) -> String {
     body["session"]
         .as_str()
@@ -250,7 +253,7 @@ both_databases! {
         let app = TestApp::spawn(&db).await;
         let s = app.verified_session("ivrtest").await;
         let before = app.business_snapshot().await;
-        let cases: Vec<(&str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+        let cases: Vec<BadCase> = vec![
             ("UserIVRList", Some("application/json"), b"{not json".to_vec(), 400, "malformed_json"),
             ("UserIVRList", Some("application/json"), br#"{"session": 5, "ivr_id": "1"}"#.to_vec(), 422, "invalid_request"),
             ("UserIVRList", Some("application/json"), format!(r#"{{"session": "{s}"}}"#).into_bytes(), 422, "invalid_request"),
