@@ -22,7 +22,13 @@ async fn password_is(app: &TestApp, account: &str, password: &str) -> bool {
 }
 
 /// A bad request: function, content type, body, expected status and code.
-type BadCase = (&'static str, Option<&'static str>, Vec<u8>, u16, &'static str);
+type BadCase = (
+    &'static str,
+    Option<&'static str>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
 
 fn session(body: &Value) -> String {
     body["session"]

@@ -1,0 +1,201 @@
+//! Event actions end to end: signed webhooks to a real local receiver,
+//! retried with back-off and across a restart; command actions; failure
+//! events from a failing target beside a working one.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+use common::*;
+use serde_json::{Value, json};
+use touchtone_core::secret::SecretString;
+use touchtone_server::config::{EventActionConfig, TargetConfig};
+use touchtone_service::admin::PersonRecord;
+use touchtone_store::people::{AccountRef, Person};
+use touchtone_testkit::both_databases;
+
+const WEBHOOK_SECRET: &str = "webhook-secret-for-tests";
+
+#[derive(Clone, Default)]
+struct Receiver {
+    seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    /// Answer 500 to this many requests first.
+    fail_first: Arc<Mutex<usize>>,
+}
+
+impl Receiver {
+    async fn serve(&self, listener: tokio::net::TcpListener) {
+        let this = self.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let this = this.clone();
+                async move {
+                    this.seen.lock().unwrap().push((headers, body));
+                    let mut fail = this.fail_first.lock().unwrap();
+                    if *fail > 0 {
+                        *fail -= 1;
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::NO_CONTENT
+                    }
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| serde_json::from_str(b).unwrap())
+            .collect()
+    }
+}
+
+fn webhook(addr: SocketAddr) -> EventActionConfig {
+    EventActionConfig::Webhook {
+        name: "hook".into(),
+        events: Some(vec![
+            "ET_ADMIN_RESET_SUCCESS".into(),
+            "ET_ADMIN_RESET_FAILURE".into(),
+        ]),
+        url: format!("http://{addr}/hook"),
+        secret_file: None,
+        secret: Some(WEBHOOK_SECRET.into()),
+        timeout_secs: 5,
+    }
+}
+
+/// Resets ivrtest's password through the API; returns the event ID.
+async fn reset_ivrtest(app: &TestApp) -> String {
+    let s = app.verified_session("ivrtest").await;
+    let (st, body) = app
+        .call(
+            "UserPasswordSync",
+            json!({"session": s, "user_id": "ivrtest", "password": "Hnr4tAe7mf"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    app.wait_for_event("ET_ADMIN_RESET_SUCCESS", "ivrtest")
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Moves the clock on until `done` holds (bounded), so back-offs elapse.
+async fn until(app: &TestApp, what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..150 {
+        if done() {
+            return;
+        }
+        app.clock.advance(5_000);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+both_databases! {
+    async fn webhooks_are_signed_and_retried_until_delivered(db: Db) {
+        let db = new_db(db).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let receiver = Receiver::default();
+        *receiver.fail_first.lock().unwrap() = 2;
+        receiver.serve(listener).await;
+        let app = TestApp::spawn_with(&db, |c| c.event_actions.push(webhook(addr))).await;
+        let event_id = reset_ivrtest(&app).await;
+        until(&app, "three attempts", || receiver.seen.lock().unwrap().len() >= 3).await;
+
+        let seen = receiver.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3, "delivered once after two failures, then no more");
+        for (headers, body) in &seen {
+            let header = |name: &str| headers.get(name).unwrap().to_str().unwrap().to_owned();
+            assert_eq!(header("x-touchtone-event-id"), event_id);
+            assert_eq!(header("x-touchtone-event-type"), "ET_ADMIN_RESET_SUCCESS");
+            let timestamp: i64 = header("x-touchtone-timestamp").parse().unwrap();
+            let expected = touchtone_service::delivery::sign(WEBHOOK_SECRET.as_bytes(), timestamp, body);
+            assert_eq!(header("x-touchtone-signature"), expected);
+            let event: Value = serde_json::from_str(body).unwrap();
+            assert_eq!((event["id"].as_str(), event["user_id"].as_str()), (Some(event_id.as_str()), Some("ivrtest")));
+            assert!(!body.contains("Hnr4tAe7mf"));
+        }
+        let mut conn = app.service.store().acquire().await.unwrap();
+        assert_eq!(touchtone_store::outbox::counts(&mut conn).await.unwrap().0, 0, "nothing left pending");
+    }
+
+    async fn pending_deliveries_survive_a_restart(db: Db) {
+        let db = new_db(db).await;
+        // A port with nobody listening yet.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let app = TestApp::spawn_with(&db, |c| c.event_actions.push(webhook(addr))).await;
+        let event_id = reset_ivrtest(&app).await;
+        let mut conn = app.service.store().acquire().await.unwrap();
+        assert_eq!(touchtone_store::outbox::counts(&mut conn).await.unwrap().0, 1, "the webhook delivery is pending");
+        drop(conn);
+        let (config, dir, clock) = app.stop().await;
+
+        let receiver = Receiver::default();
+        receiver.serve(tokio::net::TcpListener::bind(addr).await.unwrap()).await;
+        let app = TestApp::start(config, dir, clock).await;
+        until(&app, "delivery after the restart", || !receiver.seen.lock().unwrap().is_empty()).await;
+        assert_eq!(receiver.bodies()[0]["id"], event_id);
+    }
+
+    async fn one_failing_target_beside_a_working_one_reports_each_account(db: Db) {
+        let db = new_db(db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let failing = dir.path().join("hr-reset");
+        std::fs::write(&failing, "#!/bin/sh\ncat >/dev/null\necho '{\"ok\":false,\"error\":\"policy_rejected\",\"message\":\"password was used before\"}'\n").unwrap();
+        std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let seen = dir.path().join("seen.jsonl");
+        let action = dir.path().join("action");
+        std::fs::write(&action, format!("#!/bin/sh\ncat >> {}\n", seen.display())).unwrap();
+        std::fs::set_permissions(&action, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let app = TestApp::spawn_with(&db, |c| {
+            c.targets.push(TargetConfig::Command {
+                name: "hr".into(), program: failing.clone(), args: vec![], timeout_secs: 5, policy: Default::default(),
+            });
+            c.event_actions.push(EventActionConfig::Command {
+                name: "script".into(), events: None, program: action.clone(), args: vec![], timeout_secs: 5,
+            });
+        })
+        .await;
+        let record = PersonRecord {
+            person: Person {
+                id: "twotargets".into(), display_name: "Two Targets".into(), department: "Ops".into(),
+                employee_number: None, mail: None, phone_numbers: vec![], disabled: false, failures_cleared_at: 0,
+            },
+            accounts: vec![
+                AccountRef { target: "local".into(), account: "twotargets".into() },
+                AccountRef { target: "hr".into(), account: "T.TARGETS".into() },
+            ],
+        };
+        app.service.import_people("test", &[record]).await.unwrap();
+        let s = app.login_as(HELPDESK_USER, HELPDESK_PASSWORD).await;
+        let (st, body) = app.call("UserPasswordSync", json!({"session": s, "user_id": "twotargets", "password": "Hnr4tAe7mf"})).await;
+        assert_eq!(st, 200, "{body}");
+        assert_eq!(body["results"], json!([
+            {"account": "T.TARGETS", "target": "hr", "ok": false, "error": "policy_rejected", "message": "the system refused the password: password was used before"},
+            {"account": "twotargets", "target": "local", "ok": true},
+        ]));
+        let failure = app.wait_for_event("ET_ADMIN_RESET_FAILURE", "twotargets").await;
+        assert_eq!(failure["detail"]["error"], "policy_rejected");
+        app.wait_for_event("ET_ADMIN_RESET_SUCCESS", "twotargets").await;
+        let ok = touchtone_targets::local::LocalTarget::new("local", Default::default(), app.service.store().clone())
+            .check_password("twotargets", &SecretString::from("Hnr4tAe7mf".to_owned()))
+            .await
+            .unwrap();
+        assert!(ok, "the working target was reset");
+        // The command action got both events on stdin.
+        until(&app, "the command action", || std::fs::read_to_string(&seen).is_ok_and(|t| t.lines().count() >= 2)).await;
+        let text = std::fs::read_to_string(&seen).unwrap();
+        assert!(text.contains("ET_ADMIN_RESET_FAILURE") && text.contains("ET_ADMIN_RESET_SUCCESS"));
+    }
+}
