@@ -36,7 +36,13 @@ struct Bench {
 impl Bench {
     async fn call(&self, function: &str, body: Value) -> (Value, Duration) {
         let started = Instant::now();
-        let response = self.client.post(format!("{}/{function}", self.base)).json(&body).send().await.expect("request");
+        let response = self
+            .client
+            .post(format!("{}/{function}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         let status = response.status();
         let body: Value = response.json().await.expect("json");
         let took = started.elapsed();
@@ -47,19 +53,44 @@ impl Bench {
     /// One full flow; returns each call's latency.
     async fn flow(&self, user: &str) -> Vec<(&'static str, Duration)> {
         let mut times = Vec::with_capacity(7);
-        let (b, t) = self.call("Login", json!({"user": "bench", "password": "bench-password"})).await;
+        let (b, t) = self
+            .call(
+                "Login",
+                json!({"user": "bench", "password": "bench-password"}),
+            )
+            .await;
         times.push(("Login", t));
         let (b, t) = self.call("UserIVRList", json!({"session": b["session"], "ivr_id": touchtone_core::keypad::map_to_keypad(user)})).await;
         times.push(("UserIVRList", t));
-        let (b, t) = self.call("UserQuestionsGet", json!({"session": b["session"], "user_id": user})).await;
+        let (b, t) = self
+            .call(
+                "UserQuestionsGet",
+                json!({"session": b["session"], "user_id": user}),
+            )
+            .await;
         times.push(("UserQuestionsGet", t));
-        let answers: Vec<Value> = b["questions"].as_array().unwrap().iter().map(|q| json!({"question_id": q["question_id"], "answer": "2468"})).collect();
+        let answers: Vec<Value> = b["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| json!({"question_id": q["question_id"], "answer": "2468"}))
+            .collect();
         let (b, t) = self.call("UserAnswersValidate", json!({"session": b["session"], "challenge_id": b["challenge_id"], "answers": answers})).await;
         assert_eq!(b["valid"], true);
         times.push(("UserAnswersValidate", t));
-        let (b, t) = self.call("PasswordRandomGet", json!({"session": b["session"], "user_id": user})).await;
+        let (b, t) = self
+            .call(
+                "PasswordRandomGet",
+                json!({"session": b["session"], "user_id": user}),
+            )
+            .await;
         times.push(("PasswordRandomGet", t));
-        let (b, t) = self.call("UserPasswordSync", json!({"session": b["session"], "user_id": user, "password": b["password"]})).await;
+        let (b, t) = self
+            .call(
+                "UserPasswordSync",
+                json!({"session": b["session"], "user_id": user, "password": b["password"]}),
+            )
+            .await;
         assert_eq!(b["results"][0]["ok"], true);
         times.push(("UserPasswordSync", t));
         let (_, t) = self.call("Logout", json!({"session": b["session"]})).await;
@@ -93,20 +124,47 @@ async fn seed(service: &touchtone_service::Service) {
                 disabled: false,
                 failures_cleared_at: 0,
             },
-            accounts: vec![AccountRef { target: "local".into(), account: format!("user{i:03}") }],
+            accounts: vec![AccountRef {
+                target: "local".into(),
+                account: format!("user{i:03}"),
+            }],
         })
         .collect();
     service.import_people("bench", &records).await.unwrap();
     for (id, max) in [("q1", 4), ("q2", 6), ("q3", 8)] {
-        service.add_question("bench", &Question { id: id.into(), text: format!("Question {id}"), max_digits: max }).await.unwrap();
+        service
+            .add_question(
+                "bench",
+                &Question {
+                    id: id.into(),
+                    text: format!("Question {id}"),
+                    max_digits: max,
+                },
+            )
+            .await
+            .unwrap();
     }
     for r in &records {
         for q in ["q1", "q2", "q3"] {
-            service.enroll_answer("bench", &r.person.id, q, &SecretString::from("2468".to_owned())).await.unwrap();
+            service
+                .enroll_answer(
+                    "bench",
+                    &r.person.id,
+                    q,
+                    &SecretString::from("2468".to_owned()),
+                )
+                .await
+                .unwrap();
         }
     }
     service
-        .add_api_user("bench", "bench", SecretString::from("bench-password".to_owned()), vec!["127.0.0.0/8".into()], false)
+        .add_api_user(
+            "bench",
+            "bench",
+            SecretString::from("bench-password".to_owned()),
+            vec!["127.0.0.0/8".into()],
+            false,
+        )
         .await
         .unwrap();
 }
@@ -114,16 +172,33 @@ async fn seed(service: &touchtone_service::Service) {
 /// Mean time of the argon2 work in one flow, measured alone.
 async fn argon2_per_flow(service: &touchtone_service::Service) -> Duration {
     let hasher = service.hasher().clone();
-    let api_hash = hasher.hash_password(SecretString::from("bench-password".to_owned())).await.unwrap();
-    let answer_hash = hasher.hash_answer(KeypadDigits::parse("2468").unwrap()).await.unwrap();
+    let api_hash = hasher
+        .hash_password(SecretString::from("bench-password".to_owned()))
+        .await
+        .unwrap();
+    let answer_hash = hasher
+        .hash_answer(KeypadDigits::parse("2468").unwrap())
+        .await
+        .unwrap();
     let rounds = 20;
     let started = Instant::now();
     for _ in 0..rounds {
-        assert!(hasher.verify_password(Some(api_hash.clone()), SecretString::from("bench-password".to_owned())).await.unwrap());
+        assert!(
+            hasher
+                .verify_password(
+                    Some(api_hash.clone()),
+                    SecretString::from("bench-password".to_owned())
+                )
+                .await
+                .unwrap()
+        );
         let pairs = vec![(Some(answer_hash.clone()), KeypadDigits::parse("2468").ok()); 2];
         assert!(hasher.verify_answers(pairs).await.unwrap());
         let password = SecretString::from("Hnr4tAe7mf".to_owned());
-        tokio::task::spawn_blocking(move || touchtone_targets::local::hash_password(&password)).await.unwrap().unwrap();
+        tokio::task::spawn_blocking(move || touchtone_targets::local::hash_password(&password))
+            .await
+            .unwrap()
+            .unwrap();
     }
     started.elapsed() / rounds
 }
@@ -131,12 +206,16 @@ async fn argon2_per_flow(service: &touchtone_service::Service) -> Duration {
 async fn run(db: Db, flows: usize) {
     let database = TestDatabase::new(db).await;
     let dir = Arc::new(tempfile::tempdir().unwrap());
-    let text = touchtone_server::config::EXAMPLE.replace("{data_dir}", &dir.path().display().to_string());
+    let text =
+        touchtone_server::config::EXAMPLE.replace("{data_dir}", &dir.path().display().to_string());
     let mut config = Config::from_toml(&text).unwrap();
     config.http.listen = "127.0.0.1:0".parse().unwrap();
     config.database.url = database.url.clone();
     config.verification.questions_per_challenge = 2;
-    let running = touchtone_server::app::start(&config, touchtone_server::app::system_clock(), true).await.unwrap();
+    let running =
+        touchtone_server::app::start(&config, touchtone_server::app::system_clock(), true)
+            .await
+            .unwrap();
     seed(&running.service).await;
     // Every flow resets a password; generous limits keep the bench about speed.
     let cert = std::fs::read(dir.path().join("tls/cert.pem")).unwrap();
@@ -146,7 +225,10 @@ async fn run(db: Db, flows: usize) {
         .pool_max_idle_per_host(64)
         .build()
         .unwrap();
-    let bench = Arc::new(Bench { base: format!("https://localhost:{}/api/v1", running.addr.port()), client });
+    let bench = Arc::new(Bench {
+        base: format!("https://localhost:{}/api/v1", running.addr.port()),
+        client,
+    });
     for i in 0..5 {
         bench.flow(&format!("user{i:03}")).await;
     }
@@ -186,18 +268,36 @@ async fn run(db: Db, flows: usize) {
         flow_times.sort();
         let done = flow_times.len();
         println!();
-        println!("{name}, concurrency {concurrency}: {done} flows in {:.2} s = {:.1} flows/s; flow p50 {} ms, p99 {} ms", elapsed.as_secs_f64(), done as f64 / elapsed.as_secs_f64(), ms(percentile(&flow_times, 0.5)), ms(percentile(&flow_times, 0.99)));
+        println!(
+            "{name}, concurrency {concurrency}: {done} flows in {:.2} s = {:.1} flows/s; flow p50 {} ms, p99 {} ms",
+            elapsed.as_secs_f64(),
+            done as f64 / elapsed.as_secs_f64(),
+            ms(percentile(&flow_times, 0.5)),
+            ms(percentile(&flow_times, 0.99))
+        );
         println!("  {:<22} {:>9} {:>9}", "call", "p50 ms", "p99 ms");
         let mut no_hash = Vec::new();
         for (call, mut times) in per_call {
             times.sort();
-            println!("  {:<22} {:>9} {:>9}", call, ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)));
-            if matches!(call, "UserIVRList" | "UserQuestionsGet" | "PasswordRandomGet" | "Logout") {
+            println!(
+                "  {:<22} {:>9} {:>9}",
+                call,
+                ms(percentile(&times, 0.5)),
+                ms(percentile(&times, 0.99))
+            );
+            if matches!(
+                call,
+                "UserIVRList" | "UserQuestionsGet" | "PasswordRandomGet" | "Logout"
+            ) {
                 no_hash.extend(times);
             }
         }
         no_hash.sort();
-        println!("  calls that hash nothing: p50 {} ms, p99 {} ms", ms(percentile(&no_hash, 0.5)), ms(percentile(&no_hash, 0.99)));
+        println!(
+            "  calls that hash nothing: p50 {} ms, p99 {} ms",
+            ms(percentile(&no_hash, 0.5)),
+            ms(percentile(&no_hash, 0.99))
+        );
         if concurrency == 1 {
             let mean_flow = flow_times.iter().sum::<Duration>() / done as u32;
             let share = 1.0 - argon.as_secs_f64() / mean_flow.as_secs_f64();
@@ -214,12 +314,23 @@ async fn run(db: Db, flows: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let flows = args.iter().position(|a| a == "--flows").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(200);
+    let flows = args
+        .iter()
+        .position(|a| a == "--flows")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let sqlite_only = args.iter().any(|a| a == "--sqlite-only");
     touchtone_server::tls::install_crypto_provider();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        println!("touchtone api_flow benchmark: {} cores, production argon2 cost (m=19 MiB, t=2, p=1)", std::thread::available_parallelism().map_or(0, |n| n.get()));
+        println!(
+            "touchtone api_flow benchmark: {} cores, production argon2 cost (m=19 MiB, t=2, p=1)",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
         run(Db::Sqlite, flows).await;
         if !sqlite_only {
             run(Db::Postgres, flows).await;
