@@ -120,7 +120,7 @@ impl Default for SecurityConfig {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
-            max_parallel_hashes: 4,
+            max_parallel_hashes: 2,
         }
     }
 }
@@ -530,7 +530,7 @@ pepper_file = "{data_dir}/pepper.hex"
 argon2_memory_kib = 19456
 argon2_iterations = 2
 argon2_parallelism = 1
-max_parallel_hashes = 4
+max_parallel_hashes = 2
 
 [sessions]
 idle_timeout_secs = 300

@@ -195,6 +195,29 @@ both_databases! {
         app.verified_session("ksmith").await;
     }
 
+    async fn racing_wrong_answers_cannot_overrun_the_lockout(db: Db) {
+        let db = new_db(db).await;
+        let app = TestApp::spawn_with(&db, |c| c.verification.max_failures = 3).await;
+        // Six calls, each with a challenge ready, answer wrongly at once.
+        let mut ready = Vec::new();
+        for _ in 0..6 {
+            let s = app.login().await;
+            let (_, challenge) = app.call("UserQuestionsGet", json!({"session": s, "user_id": "jsmith"})).await;
+            ready.push(challenge);
+        }
+        let attempts = ready.iter().map(|c| {
+            app.call("UserAnswersValidate", json!({"session": c["session"], "challenge_id": c["challenge_id"], "answers": wrong_answers(c)}))
+        });
+        let results = futures::future::join_all(attempts).await;
+        let counted = results.iter().filter(|(st, b)| *st == 200 && b["locked"] == false).count();
+        let locking = results.iter().filter(|(st, b)| *st == 200 && b["locked"] == true).count();
+        assert!(counted <= 2, "{counted} guesses were taken without a lock: {results:?}");
+        assert!(locking >= 1, "{results:?}");
+        let mut conn = app.service.store().acquire().await.unwrap();
+        let failures: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM verification_failures WHERE person_id = 'jsmith'").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(failures.0, 3, "exactly the failures up to the limit are counted");
+    }
+
     async fn the_lockout_expires_and_an_operator_can_clear_it(db: Db) {
         let db = new_db(db).await;
         let app = TestApp::spawn_with(&db, |c| { c.verification.max_failures = 2; c.verification.lockout_secs = 600; }).await;

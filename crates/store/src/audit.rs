@@ -3,10 +3,11 @@
 //! Row `n` stores `hash(n) = SHA-256(prev_hash ‖ canonical row n)`, with
 //! `prev_hash` the hash of row `n - 1`. Editing a row breaks its hash;
 //! deleting one breaks the sequence or the link. The newest `(seq, hash)`
-//! is kept in `audit_head`, which write transactions lock first
-//! ([`lock_head`]), so appends are totally ordered even across nodes. An
-//! operator who records the head elsewhere (`touchtone audit head`) can
-//! also detect rows cut from the end.
+//! is kept in `audit_head`; [`append`] takes it with one `UPDATE …
+//! RETURNING`, which locks the row until commit, so appends are totally
+//! ordered even across nodes, and the lock is held only from the append to
+//! the commit. An operator who records the head elsewhere (`touchtone audit
+//! head`) can also detect rows cut from the end.
 //!
 //! Nothing secret may be put in an entry: callers pass IDs and outcomes,
 //! never passwords, answers or tokens.
@@ -76,14 +77,15 @@ fn row_hash(seq: i64, at: i64, entry: &AuditEntry, prev_hash: &str) -> String {
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
-/// Appends an entry. The transaction must have called [`lock_head`].
+/// Appends an entry inside the caller's transaction.
 pub async fn append(conn: &mut AnyConnection, entry: &AuditEntry, now: i64) -> Result<i64> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+    // Claims the next sequence number and locks the head until commit; the
+    // hash returned is still the previous row's.
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut *conn)
         .await?;
-    let prev_seq: i64 = head.try_get("seq")?;
+    let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("hash")?;
-    let seq = prev_seq + 1;
     let hash = row_hash(seq, now, entry, &prev_hash);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, action, subject, outcome, detail, prev_hash, hash) \
@@ -100,8 +102,7 @@ pub async fn append(conn: &mut AnyConnection, entry: &AuditEntry, now: i64) -> R
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
         .bind(&hash)
         .execute(&mut *conn)
         .await?;

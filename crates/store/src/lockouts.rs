@@ -92,3 +92,14 @@ pub async fn clear_lock(conn: &mut AnyConnection, person_id: &str) -> Result<boo
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Locks the person's row until the transaction ends, so that concurrent
+/// verifications of one person (on any node) count failures one after the
+/// other and the limit cannot be overrun by racing guesses.
+pub async fn serialize_person(conn: &mut AnyConnection, person_id: &str) -> Result<()> {
+    sqlx::query("UPDATE people SET failures_cleared_at = failures_cleared_at WHERE id = $1")
+        .bind(person_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -255,6 +255,7 @@ impl Service {
         if challenge.expires_at <= now {
             return Err(ServiceError::ChallengeExpired);
         }
+        lockouts::serialize_person(call.conn(), &challenge.person_id).await?;
         let person = active_person(call.conn(), &challenge.person_id).await?;
         let policy = &self.settings().lockout;
         if is_locked(call.conn(), &person, now).await? {
@@ -361,6 +362,7 @@ impl Service {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         audit::lock_head(&mut tx).await?;
+        lockouts::serialize_person(&mut tx, &challenge.person_id).await?;
         if let Some(person) = people::get(&mut tx, &challenge.person_id).await? {
             self.record_failure(
                 &mut tx,
