@@ -43,11 +43,10 @@ pub async fn build_service(
     for target in &config.targets {
         match target {
             TargetConfig::Local { name, policy } => {
-                targets.insert(Arc::new(LocalTarget::new(
-                    name.clone(),
-                    policy.clone(),
-                    store.clone(),
-                )));
+                targets.insert(Arc::new(
+                    LocalTarget::new(name.clone(), policy.clone(), store.clone())
+                        .with_params(argon2_params(config)?),
+                ));
             }
             TargetConfig::Command {
                 name,
@@ -68,13 +67,7 @@ pub async fn build_service(
     }
 
     let pepper = crate::files::load_or_create_pepper(&config.security.pepper_file, create_pepper)?;
-    let params = argon2::Params::new(
-        config.security.argon2_memory_kib,
-        config.security.argon2_iterations,
-        config.security.argon2_parallelism,
-        None,
-    )
-    .map_err(|e| anyhow::anyhow!("security: argon2 parameters: {e}"))?;
+    let params = argon2_params(config)?;
     let hasher = Hasher::new(pepper, params, config.security.max_parallel_hashes);
 
     let mut routes = Vec::new();
@@ -89,6 +82,18 @@ pub async fn build_service(
         EventRouter::new(routes),
         clock,
     ))
+}
+
+/// The configured argon2id cost.
+fn argon2_params(config: &Config) -> anyhow::Result<argon2::Params> {
+    let security = &config.security;
+    argon2::Params::new(
+        security.argon2_memory_kib,
+        security.argon2_iterations,
+        security.argon2_parallelism,
+        None,
+    )
+    .map_err(|e| anyhow::anyhow!("security: argon2 parameters: {e}"))
 }
 
 /// The event actions' sinks, by action name.

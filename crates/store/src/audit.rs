@@ -52,13 +52,18 @@ pub struct VerifyReport {
     pub broken: Option<(i64, String)>,
 }
 
-/// Takes the write lock that orders audit appends. Call it first in every
-/// write transaction: on SQLite it also takes the database write lock at
-/// the start, so a transaction never fails half-way on a busy snapshot.
+/// Call first in a write transaction that reads before it writes. On
+/// SQLite it takes the database write lock at once (waiting up to the busy
+/// timeout), so the transaction cannot fail half-way on a busy snapshot (a
+/// transaction whose first statement writes gets the lock that way). On
+/// PostgreSQL it does nothing: row locks are taken where rows are written,
+/// and [`append`] locks the audit head late, to hold it briefly.
 pub async fn lock_head(conn: &mut AnyConnection) -> Result<()> {
-    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
+    if conn.backend_name() == "SQLite" {
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! A session is created by `Login` with its first token. Each later call
 //! consumes the presented token with one conditional `UPDATE` (so two
 //! nodes, or two racing requests, can never both succeed) and receives the
-//! next. Only token digests are stored.
+//! next. A session's idle time is the age of its newest token, so no
+//! session row is rewritten per call. Only token digests are stored.
 
 use sqlx::{AnyConnection, Row};
 
@@ -15,7 +16,6 @@ pub struct Session {
     pub api_user: String,
     pub client_ip: String,
     pub created_at: i64,
-    pub last_used_at: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
     /// The person verified by answers in this session, if any.
@@ -36,7 +36,7 @@ pub enum Consumed {
 }
 
 const SESSION_COLUMNS: &str =
-    "id, api_user, client_ip, created_at, last_used_at, expires_at, ended_at, verified_person";
+    "id, api_user, client_ip, created_at, expires_at, ended_at, verified_person";
 
 fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
     Ok(Session {
@@ -44,7 +44,6 @@ fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
         api_user: r.try_get("api_user")?,
         client_ip: r.try_get("client_ip")?,
         created_at: r.try_get("created_at")?,
-        last_used_at: r.try_get("last_used_at")?,
         expires_at: r.try_get("expires_at")?,
         ended_at: r.try_get("ended_at")?,
         verified_person: r.try_get("verified_person")?,
@@ -58,21 +57,19 @@ pub async fn create(
     first_token_digest: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO api_sessions (id, api_user, client_ip, created_at, last_used_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_sessions (id, api_user, client_ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&session.id)
     .bind(&session.api_user)
     .bind(&session.client_ip)
     .bind(session.created_at)
-    .bind(session.last_used_at)
     .bind(session.expires_at)
     .execute(&mut *conn)
     .await?;
     issue(conn, &session.id, first_token_digest, session.created_at).await
 }
 
-/// Issues a token for a session and marks the session used at `now`.
+/// Issues a token for a session at `now`.
 pub async fn issue(
     conn: &mut AnyConnection,
     session_id: &str,
@@ -85,16 +82,11 @@ pub async fn issue(
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE api_sessions SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(session_id)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 
-/// Spends a token if it is live: unspent, in a session that has not ended,
-/// not past its absolute expiry and used after `idle_cutoff`.
+/// Spends a token if it is live: unspent, issued after `idle_cutoff`, in a
+/// session that has not ended and is not past its absolute expiry.
 pub async fn consume(
     conn: &mut AnyConnection,
     digest: &str,
@@ -103,7 +95,7 @@ pub async fn consume(
 ) -> Result<Consumed> {
     let spent = sqlx::query(
         "UPDATE session_tokens SET consumed_at = $1 WHERE digest = $2 AND consumed_at IS NULL AND session_id IN \
-         (SELECT id FROM api_sessions WHERE ended_at IS NULL AND expires_at > $1 AND last_used_at > $3) \
+         (SELECT id FROM api_sessions WHERE ended_at IS NULL AND expires_at > $1) AND issued_at > $3 \
          RETURNING session_id",
     )
     .bind(now)
@@ -145,8 +137,8 @@ pub async fn peek(
     idle_cutoff: i64,
 ) -> Result<Option<Session>> {
     let row = sqlx::query(&format!(
-        "SELECT {SESSION_COLUMNS} FROM api_sessions WHERE ended_at IS NULL AND expires_at > $1 AND last_used_at > $2 \
-         AND id = (SELECT session_id FROM session_tokens WHERE digest = $3 AND consumed_at IS NULL)"
+        "SELECT {SESSION_COLUMNS} FROM api_sessions WHERE ended_at IS NULL AND expires_at > $1 \
+         AND id = (SELECT session_id FROM session_tokens WHERE digest = $3 AND consumed_at IS NULL AND issued_at > $2)"
     ))
     .bind(now)
     .bind(idle_cutoff)

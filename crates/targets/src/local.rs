@@ -4,7 +4,7 @@
 //! checked with `touchtone accounts check-password`.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Argon2, password_hash::rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Params, Version, password_hash::rand_core::OsRng};
 use async_trait::async_trait;
 use touchtone_core::password::PasswordPolicy;
 use touchtone_core::secret::{ExposeSecret, SecretString};
@@ -16,15 +16,25 @@ pub struct LocalTarget {
     name: String,
     policy: PasswordPolicy,
     store: Store,
+    params: Params,
 }
 
 impl LocalTarget {
+    /// A local target hashing new passwords with argon2id's default cost.
     pub fn new(name: impl Into<String>, policy: PasswordPolicy, store: Store) -> Self {
         Self {
             name: name.into(),
             policy,
             store,
+            params: Params::default(),
         }
+    }
+
+    /// Hashes new passwords at another argon2id cost (existing hashes keep
+    /// the cost they were made with).
+    pub fn with_params(mut self, params: Params) -> Self {
+        self.params = params;
+        self
     }
 
     /// Whether `password` is the account's current password. For operators
@@ -57,10 +67,10 @@ impl LocalTarget {
     }
 }
 
-/// Hashes a password for the local directory (argon2id, default cost).
-pub fn hash_password(password: &SecretString) -> Result<String, TargetError> {
+/// Hashes a password for the local directory with argon2id at `params`.
+pub fn hash_password(password: &SecretString, params: Params) -> Result<String, TargetError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(password.expose_secret().as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| TargetError::Failed(format!("hashing: {e}")))
@@ -91,7 +101,8 @@ impl Target for LocalTarget {
             return Err(TargetError::PolicyRejected(first.to_string()));
         }
         let password = password.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        let params = self.params.clone();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password, params))
             .await
             .map_err(|e| TargetError::Failed(e.to_string()))??;
         let mut tx = self.store.begin().await.map_err(unavailable)?;

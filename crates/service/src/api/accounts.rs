@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use touchtone_core::event::EventType;
 use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_store::api_users;
 use touchtone_store::operations::{self, OperationKind};
 use touchtone_store::people::{self, AccountRef};
-use touchtone_store::{api_users, audit};
 use touchtone_targets::{ResetOptions, TargetError, UnlockOutcome};
 
 use super::Rotated;
@@ -228,7 +228,8 @@ impl Service {
     ) -> Result<Vec<AccountResult>, ServiceError> {
         let mut results = Vec::with_capacity(accounts.len());
         let (success_event, failure_event) = operation.events();
-        for account in accounts {
+        let count = accounts.len();
+        for (index, account) in accounts.into_iter().enumerate() {
             let outcome = self.call_target(&account, &operation).await;
             let now = self.now();
             let (ok, error, message, was_locked) = match &outcome {
@@ -244,7 +245,6 @@ impl Service {
                 was_locked,
             };
             let mut tx = self.store().begin().await?;
-            audit::lock_head(&mut tx).await?;
             operations::step_finished(
                 &mut tx,
                 operation_id,
@@ -283,6 +283,9 @@ impl Service {
                 now,
             )
             .await?;
+            if index + 1 == count {
+                operations::finish(&mut tx, operation_id, now).await?;
+            }
             tx.commit()
                 .await
                 .map_err(touchtone_store::StoreError::from)?;
@@ -291,8 +294,6 @@ impl Service {
             }
             results.push(result);
         }
-        let mut conn = self.store().acquire().await?;
-        operations::finish(&mut conn, operation_id, self.now()).await?;
         Ok(results)
     }
 

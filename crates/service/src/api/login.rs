@@ -13,7 +13,7 @@ use serde_json::json;
 use touchtone_core::secret::SecretString;
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::sessions::{self, Session};
-use touchtone_store::{api_users, audit, login_throttle};
+use touchtone_store::{api_users, login_throttle};
 
 use crate::session_gate::append_audit;
 use crate::{Caller, Service, ServiceError};
@@ -55,8 +55,8 @@ impl Service {
             (Some(_), true, true) => None,
         };
 
+        // Every branch writes first: no `audit::lock_head` needed.
         let mut tx = self.store().begin().await?;
-        audit::lock_head(&mut tx).await?;
         if let Some(reason) = refusal {
             login_throttle::record(&mut tx, user, &ip, now).await?;
             append_audit(
@@ -80,7 +80,6 @@ impl Service {
             api_user: user.to_owned(),
             client_ip: ip.clone(),
             created_at: now,
-            last_used_at: now,
             expires_at: now + self.settings().session_lifetime_ms,
             ended_at: None,
             verified_person: None,

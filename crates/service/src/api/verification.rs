@@ -20,7 +20,7 @@ use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::challenges::{self, Challenge};
 use touchtone_store::people::Person;
-use touchtone_store::{AnyConnection, audit, lockouts, people, questions, sessions};
+use touchtone_store::{AnyConnection, lockouts, people, questions, sessions};
 
 use super::Rotated;
 use crate::events::EventRouter;
@@ -361,7 +361,6 @@ impl Service {
     ) -> Result<(), ServiceError> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
-        audit::lock_head(&mut tx).await?;
         lockouts::serialize_person(&mut tx, &challenge.person_id).await?;
         if let Some(person) = people::get(&mut tx, &challenge.person_id).await? {
             self.record_failure(

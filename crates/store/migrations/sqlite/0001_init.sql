@@ -57,7 +57,6 @@ CREATE TABLE api_sessions (
     api_user TEXT NOT NULL,
     client_ip TEXT NOT NULL,
     created_at BIGINT NOT NULL,
-    last_used_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     ended_at BIGINT,
     end_reason TEXT,
