@@ -17,7 +17,7 @@ use touchtone_store::questions::{self, Question};
 use touchtone_store::{AnyConnection, lockouts, operations};
 
 use crate::events::EventRouter;
-use crate::session_gate::append_audit;
+use crate::session_gate::{append_audit, commit};
 use crate::settings::KeypadAttribute;
 use crate::{Service, ServiceError};
 
@@ -99,9 +99,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -119,9 +117,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(existed)
     }
 
@@ -179,9 +175,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(report)
     }
 
@@ -221,9 +215,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -268,9 +260,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -301,9 +291,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(had_lock)
     }
 
@@ -361,9 +349,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(found)
     }
 
@@ -404,9 +390,7 @@ impl Service {
             )
             .await?;
         }
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         if !steps.is_empty() {
             tracing::warn!(
                 steps = steps.len(),

@@ -57,21 +57,16 @@ impl Service {
             }),
             Consumed::Live(session) => {
                 // A token carried to another address is treated as stolen.
-                sessions::end(&mut tx, &session.id, "address_changed", now).await?;
-                let detail = json!({"ip": caller.ip.to_string(), "session": session.id, "reason": "address_changed"});
-                append_audit(
-                    &mut tx,
+                revoke(
+                    tx,
+                    &session.id,
                     &session.api_user,
+                    "address_changed",
+                    caller,
                     action,
-                    "",
-                    "session_revoked",
-                    detail,
                     now,
                 )
                 .await?;
-                tx.commit()
-                    .await
-                    .map_err(touchtone_store::StoreError::from)?;
                 Err(ServiceError::SessionRevoked)
             }
             Consumed::Replayed { session_id } => {
@@ -79,21 +74,7 @@ impl Service {
                     .await?
                     .map(|s| s.api_user)
                     .unwrap_or_default();
-                sessions::end(&mut tx, &session_id, "replayed", now).await?;
-                let detail = json!({"ip": caller.ip.to_string(), "session": session_id, "reason": "replayed"});
-                append_audit(
-                    &mut tx,
-                    &api_user,
-                    action,
-                    "",
-                    "session_revoked",
-                    detail,
-                    now,
-                )
-                .await?;
-                tx.commit()
-                    .await
-                    .map_err(touchtone_store::StoreError::from)?;
+                revoke(tx, &session_id, &api_user, "replayed", caller, action, now).await?;
                 tracing::warn!(session = %session_id, ip = %caller.ip, "a spent session ID was presented again; session revoked");
                 Err(ServiceError::SessionRevoked)
             }
@@ -133,10 +114,7 @@ impl Service {
             call.now,
         )
         .await?;
-        call.tx
-            .commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(call.tx).await?;
         Ok(next)
     }
 
@@ -193,11 +171,42 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(())
     }
+}
+
+/// Ends a session for `reason`, audits it and commits.
+async fn revoke(
+    mut tx: Tx<'static>,
+    session_id: &str,
+    api_user: &str,
+    reason: &str,
+    caller: &Caller,
+    action: &str,
+    now: i64,
+) -> Result<(), ServiceError> {
+    sessions::end(&mut tx, session_id, reason, now).await?;
+    let detail = json!({"ip": caller.ip.to_string(), "session": session_id, "reason": reason});
+    append_audit(
+        &mut tx,
+        api_user,
+        action,
+        "",
+        "session_revoked",
+        detail,
+        now,
+    )
+    .await?;
+    commit(tx).await
+}
+
+/// Commits a transaction, mapping the error.
+pub(crate) async fn commit(tx: Tx<'static>) -> Result<(), ServiceError> {
+    tx.commit()
+        .await
+        .map_err(touchtone_store::StoreError::from)?;
+    Ok(())
 }
 
 fn with_ip(mut detail: serde_json::Value, caller: &Caller) -> serde_json::Value {

@@ -25,7 +25,7 @@ use touchtone_targets::{ResetOptions, TargetError, UnlockOutcome};
 use super::Rotated;
 use super::verification::{active_person, is_locked};
 use crate::events::EventRouter;
-use crate::session_gate::{CallTx, append_audit};
+use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
 /// Names one account of the user: by target and account, or by account
@@ -286,9 +286,7 @@ impl Service {
             if index + 1 == count {
                 operations::finish(&mut tx, operation_id, now).await?;
             }
-            tx.commit()
-                .await
-                .map_err(touchtone_store::StoreError::from)?;
+            commit(tx).await?;
             if !ok {
                 tracing::warn!(user_id, target = %account.target, account = %account.account, error = ?result.error, "{} failed on an account", operation.action());
             }

@@ -15,7 +15,7 @@ use touchtone_core::session_token::SessionToken;
 use touchtone_store::sessions::{self, Session};
 use touchtone_store::{api_users, login_throttle};
 
-use crate::session_gate::append_audit;
+use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
 impl Service {
@@ -69,9 +69,7 @@ impl Service {
                 now,
             )
             .await?;
-            tx.commit()
-                .await
-                .map_err(touchtone_store::StoreError::from)?;
+            commit(tx).await?;
             tracing::info!(api_user = %user, %ip, reason, "login refused");
             return Err(ServiceError::InvalidCredentials);
         }
@@ -96,9 +94,7 @@ impl Service {
             now,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(token)
     }
 
@@ -119,10 +115,7 @@ impl Service {
             now,
         )
         .await?;
-        call.tx
-            .commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(call.tx).await?;
         Ok(())
     }
 }

@@ -24,7 +24,7 @@ use touchtone_store::{AnyConnection, lockouts, people, questions, sessions};
 
 use super::Rotated;
 use crate::events::EventRouter;
-use crate::session_gate::{CallTx, append_audit};
+use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -383,9 +383,7 @@ impl Service {
             )
             .await?;
         }
-        tx.commit()
-            .await
-            .map_err(touchtone_store::StoreError::from)?;
+        commit(tx).await?;
         Ok(())
     }
 }
