@@ -7,13 +7,14 @@
 //! report a clear [`TargetError`].
 //!
 //! Implementations here: [`local::LocalTarget`] (accounts in touchtone's own
-//! database) and [`command::CommandTarget`] (a configured program that
-//! receives JSON on stdin). Directory targets (LDAP, Active Directory) plug
-//! in behind the same trait: a connection pool and timeouts of their own,
-//! the server's policy errors mapped to [`TargetError::PolicyRejected`].
+//! database), [`command::CommandTarget`] (a configured program that
+//! receives JSON on stdin) and [`ldap::LdapTarget`] (OpenLDAP and other
+//! RFC servers, and Active Directory; also a [`ldap::Directory`] people are
+//! imported from).
 
 pub mod command;
 mod error;
+pub mod ldap;
 pub mod local;
 mod registry;
 
