@@ -13,10 +13,12 @@ use touchtone_core::secret::SecretString;
 use touchtone_service::delivery::{
     CommandSink, Deliverer, DeliveryOptions, FileSink, Sink, WebhookSink,
 };
+use touchtone_service::directory_sync::DirectorySource;
 use touchtone_service::{Clock, EventRouter, Hasher, Service, SystemClock};
 use touchtone_store::{Store, StoreOptions};
 use touchtone_targets::Targets;
 use touchtone_targets::command::CommandTarget;
+use touchtone_targets::ldap::LdapTarget;
 use touchtone_targets::local::LocalTarget;
 
 use crate::config::{Config, EventActionConfig, TargetConfig};
@@ -40,6 +42,7 @@ pub async fn build_service(
     .with_context(|| format!("opening the database {}", redact_url(&config.database.url)))?;
 
     let mut targets = Targets::new();
+    let mut directories: HashMap<String, Arc<LdapTarget>> = HashMap::new();
     for target in &config.targets {
         match target {
             TargetConfig::Local { name, policy } => {
@@ -63,7 +66,34 @@ pub async fn build_service(
                     Duration::from_secs(*timeout_secs),
                 )));
             }
+            TargetConfig::Ldap(c) | TargetConfig::ActiveDirectory(c) => {
+                let active_directory = matches!(target, TargetConfig::ActiveDirectory(_));
+                let ldap = Arc::new(c.build(active_directory)?);
+                targets.insert(ldap.clone());
+                directories.insert(c.name.clone(), ldap);
+            }
         }
+    }
+    let mut sources = Vec::new();
+    for import in &config.directory_imports {
+        let directory = directories.get(&import.target).ok_or_else(|| {
+            anyhow::anyhow!(
+                "directory_imports.{}: no directory target {}",
+                import.name,
+                import.target
+            )
+        })?;
+        let active_directory = matches!(
+            config.targets.iter().find(|t| t.name() == import.target),
+            Some(TargetConfig::ActiveDirectory(_))
+        );
+        sources.push(DirectorySource {
+            name: import.name.clone(),
+            target: import.target.clone(),
+            spec: import.spec(active_directory)?,
+            max_disable_percent: import.max_disable_percent,
+            directory: directory.clone(),
+        });
     }
 
     let pepper = crate::files::load_or_create_pepper(&config.security.pepper_file, create_pepper)?;
@@ -81,7 +111,8 @@ pub async fn build_service(
         hasher,
         EventRouter::new(routes),
         clock,
-    ))
+    )
+    .with_directory_sources(sources))
 }
 
 /// The configured argon2id cost.
@@ -187,6 +218,10 @@ pub async fn start(
     );
     let cancel = CancellationToken::new();
     let worker = tokio::spawn(deliverer.run(cancel.child_token()));
+    // Their tasks end when `cancel` fires.
+    drop(crate::scheduler::spawn_directory_syncs(
+        config, &service, &cancel,
+    ));
 
     let tls_files = match (
         &config.http.tls_cert,

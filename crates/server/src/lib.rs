@@ -8,4 +8,5 @@ pub mod config;
 pub mod demo;
 mod files;
 pub mod http;
+mod scheduler;
 pub mod tls;

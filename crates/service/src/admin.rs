@@ -46,7 +46,7 @@ pub struct ImportReport {
 }
 
 impl Service {
-    async fn admin_tx(&self) -> Result<touchtone_store::Tx<'static>, ServiceError> {
+    pub(crate) async fn admin_tx(&self) -> Result<touchtone_store::Tx<'static>, ServiceError> {
         let mut tx = self.store().begin().await?;
         audit::lock_head(&mut tx).await?;
         Ok(tx)

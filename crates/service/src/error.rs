@@ -47,6 +47,8 @@ pub enum ServiceError {
     Conflict(String),
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] StoreError),
+    #[error("{0}")]
+    DirectoryUnavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -75,6 +77,7 @@ impl ServiceError {
             ServiceError::PolicyConflict(_) => "policy_conflict",
             ServiceError::Conflict(_) => "conflict",
             ServiceError::Unavailable(_) => "unavailable",
+            ServiceError::DirectoryUnavailable(_) => "directory_unavailable",
             ServiceError::Internal(_) => "internal",
         }
     }

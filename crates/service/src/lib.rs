@@ -8,6 +8,7 @@
 //! - [`api`]: the eight remote-API functions (`Login` … `Logout`).
 //! - [`admin`]: operator actions behind the CLI (API users, people import,
 //!   enrolment, clearing lockouts, audit verification).
+//! - [`directory_sync`]: people imported and re-synced from directories.
 //! - [`events`] and [`delivery`]: event actions through the durable outbox.
 //! - [`settings`], [`clock`], [`hashing`], [`error`]: what the rest needs.
 
@@ -15,6 +16,7 @@ pub mod admin;
 pub mod api;
 pub mod clock;
 pub mod delivery;
+pub mod directory_sync;
 pub mod error;
 pub mod events;
 pub mod hashing;
@@ -70,6 +72,7 @@ struct Inner {
     hasher: Hasher,
     events: EventRouter,
     clock: Arc<dyn Clock>,
+    directories: Vec<directory_sync::DirectorySource>,
 }
 
 impl Service {
@@ -89,8 +92,18 @@ impl Service {
                 hasher,
                 events,
                 clock,
+                directories: Vec::new(),
             }),
         }
+    }
+
+    /// Adds the directory imports; call before the service is cloned.
+    pub fn with_directory_sources(mut self, sources: Vec<directory_sync::DirectorySource>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.directories = sources,
+            None => panic!("with_directory_sources must be called before the service is cloned"),
+        }
+        self
     }
 
     pub fn store(&self) -> &Store {

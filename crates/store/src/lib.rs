@@ -17,6 +17,7 @@ pub mod api_users;
 pub mod audit;
 pub mod challenges;
 mod db;
+pub mod directory_members;
 mod error;
 pub mod local_directory;
 pub mod lockouts;

@@ -180,3 +180,31 @@ pub async fn accounts(conn: &mut AnyConnection, person_id: &str) -> Result<Vec<A
         })
         .collect()
 }
+
+pub async fn remove_account(
+    conn: &mut AnyConnection,
+    person_id: &str,
+    account: &AccountRef,
+) -> Result<bool> {
+    let done =
+        sqlx::query("DELETE FROM accounts WHERE person_id = $1 AND target = $2 AND account = $3")
+            .bind(person_id)
+            .bind(&account.target)
+            .bind(&account.account)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Every `(person_id, account)` on one target.
+pub async fn accounts_on(conn: &mut AnyConnection, target: &str) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT person_id, account FROM accounts WHERE target = $1 ORDER BY person_id, account",
+    )
+    .bind(target)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("person_id")?, r.try_get("account")?)))
+        .collect()
+}

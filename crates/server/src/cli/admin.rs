@@ -9,6 +9,7 @@ use clap::Subcommand;
 use touchtone_core::secret::SecretString;
 use touchtone_service::Service;
 use touchtone_service::admin::PersonRecord;
+use touchtone_service::directory_sync::{SyncMode, SyncReport};
 use touchtone_store::people::{AccountRef, Person};
 use touchtone_store::questions::Question;
 use touchtone_targets::local::LocalTarget;
@@ -44,6 +45,21 @@ pub enum PeopleCommand {
     /// `target:account`).
     Import {
         file: PathBuf,
+    },
+    /// Import and re-sync people from the configured directory imports
+    /// (`[[directory_imports]]`): adds, updates and disables, keeping
+    /// enrolled answers.
+    Sync {
+        /// Only this import (default: every one).
+        #[arg(long)]
+        source: Option<String>,
+        /// Print what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply even when more people would be disabled than
+        /// max_disable_percent allows.
+        #[arg(long, conflicts_with = "dry_run")]
+        force: bool,
     },
     List,
     Show {
@@ -194,6 +210,31 @@ pub async fn people(config: &Path, cmd: PeopleCommand) -> anyhow::Result<()> {
                 report.added,
                 report.updated
             );
+        }
+        PeopleCommand::Sync {
+            source,
+            dry_run,
+            force,
+        } => {
+            let mode = match (dry_run, force) {
+                (true, _) => SyncMode::DryRun,
+                (false, true) => SyncMode::Force,
+                (false, false) => SyncMode::Apply,
+            };
+            let names: Vec<String> = match source {
+                Some(name) => vec![name],
+                None => service
+                    .directory_sources()
+                    .map(|s| s.name.clone())
+                    .collect(),
+            };
+            if names.is_empty() {
+                anyhow::bail!("no [[directory_imports]] are configured");
+            }
+            for name in names {
+                let report = service.sync_directory(ACTOR, &name, mode).await?;
+                print_sync_report(&report);
+            }
         }
         PeopleCommand::List => {
             for p in service.list_people().await? {
@@ -446,4 +487,41 @@ pub async fn audit(config: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_sync_report(report: &SyncReport) {
+    let verb = if report.dry_run { "would be " } else { "" };
+    for id in &report.added {
+        println!("{}: {id} {verb}added", report.source);
+    }
+    for (id, fields) in &report.updated {
+        println!(
+            "{}: {id} {verb}updated ({})",
+            report.source,
+            fields.join(", ")
+        );
+    }
+    for id in &report.disabled {
+        println!(
+            "{}: {id} {verb}disabled (gone from the directory)",
+            report.source
+        );
+    }
+    for (dn, reason) in &report.skipped {
+        println!("{}: skipped {dn}: {reason}", report.source);
+    }
+    println!(
+        "{}: {} added, {} updated, {} disabled, {} unchanged, {} skipped{}",
+        report.source,
+        report.added.len(),
+        report.updated.len(),
+        report.disabled.len(),
+        report.unchanged,
+        report.skipped.len(),
+        if report.dry_run {
+            " (dry run: nothing changed)"
+        } else {
+            ""
+        }
+    );
 }

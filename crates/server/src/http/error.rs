@@ -62,7 +62,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::PasswordPolicy(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::UserLocked => StatusCode::LOCKED,
             ServiceError::Throttled => StatusCode::TOO_MANY_REQUESTS,
-            ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Unavailable(_) | ServiceError::DirectoryUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if let ServiceError::Internal(detail) = &e {

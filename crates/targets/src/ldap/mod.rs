@@ -166,6 +166,13 @@ impl LdapTarget {
     }
 }
 
+/// Whether `filter` is a valid LDAP search filter.
+pub fn check_filter(filter: &str) -> Result<(), String> {
+    ldap3::parse_filter(filter)
+        .map(|_| ())
+        .map_err(|_| format!("not a valid LDAP filter: {filter}"))
+}
+
 /// An account name as it may go into a filter: short and printable.
 fn check_account(account: &str) -> Result<(), TargetError> {
     if account.is_empty() || account.len() > 256 || account.chars().any(char::is_control) {

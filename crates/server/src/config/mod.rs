@@ -20,6 +20,9 @@ use touchtone_core::lockout::LockoutPolicy;
 use touchtone_core::password::PasswordPolicy;
 use touchtone_service::settings::{KeypadAttribute, Settings};
 
+mod directory;
+pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -41,6 +44,8 @@ pub struct Config {
     pub keypad: KeypadConfig,
     #[serde(default = "default_targets")]
     pub targets: Vec<TargetConfig>,
+    #[serde(default)]
+    pub directory_imports: Vec<DirectoryImportConfig>,
     #[serde(default)]
     pub event_actions: Vec<EventActionConfig>,
     #[serde(default)]
@@ -244,12 +249,24 @@ pub enum TargetConfig {
         #[serde(default)]
         policy: PasswordPolicy,
     },
+    /// OpenLDAP or another RFC-compliant server.
+    Ldap(DirectoryTargetConfig),
+    /// Active Directory (or Samba AD).
+    ActiveDirectory(DirectoryTargetConfig),
 }
 
 impl TargetConfig {
     pub fn name(&self) -> &str {
         match self {
             TargetConfig::Local { name, .. } | TargetConfig::Command { name, .. } => name,
+            TargetConfig::Ldap(c) | TargetConfig::ActiveDirectory(c) => &c.name,
+        }
+    }
+
+    pub fn policy(&self) -> &PasswordPolicy {
+        match self {
+            TargetConfig::Local { policy, .. } | TargetConfig::Command { policy, .. } => policy,
+            TargetConfig::Ldap(c) | TargetConfig::ActiveDirectory(c) => &c.policy,
         }
     }
 }
@@ -398,12 +415,31 @@ impl Config {
             if !names.insert(target.name()) {
                 bail!("targets: the name {} is used twice", target.name());
             }
-            let policy = match target {
-                TargetConfig::Local { policy, .. } | TargetConfig::Command { policy, .. } => policy,
-            };
-            policy
+            target
+                .policy()
                 .validate()
                 .map_err(|e| anyhow::anyhow!("targets.{}.policy: {e}", target.name()))?;
+        }
+        let mut imports = HashSet::new();
+        for import in &self.directory_imports {
+            if !imports.insert(import.name.as_str()) {
+                bail!("directory_imports: the name {} is used twice", import.name);
+            }
+            let active_directory = match self.targets.iter().find(|t| t.name() == import.target) {
+                Some(TargetConfig::Ldap(_)) => false,
+                Some(TargetConfig::ActiveDirectory(_)) => true,
+                Some(_) => bail!(
+                    "directory_imports.{}: target {} is not an ldap or active_directory target",
+                    import.name,
+                    import.target
+                ),
+                None => bail!(
+                    "directory_imports.{}: no target named {}",
+                    import.name,
+                    import.target
+                ),
+            };
+            import.spec(active_directory)?;
         }
         let mut actions = HashSet::new();
         for action in &self.event_actions {
@@ -585,6 +621,40 @@ name = "local"
 # [targets.policy]
 # min_length = 12
 
+# An LDAP directory ("active_directory" for AD: LDAPS or StartTLS only).
+# [[targets]]
+# kind = "ldap"
+# name = "corp-ldap"
+# url = "ldaps://ldap.example.com"
+# starttls = false
+# ca_file = "/etc/touchtone/ldap-ca.pem"
+# bind_dn = "cn=touchtone,ou=services,dc=example,dc=com"
+# bind_password_file = "/etc/touchtone/ldap.secret"
+# user_base_dn = "ou=people,dc=example,dc=com"
+# user_filter = "(&(objectClass=inetOrgPerson)(uid={account}))"
+# password_method = "exop"
+# connect_timeout_secs = 5
+# operation_timeout_secs = 10
+# pool_size = 4
+
+# People imported from a directory target: `touchtone people sync`, and
+# every interval_secs inside `serve` (0: only by hand).
+# [[directory_imports]]
+# name = "corp"
+# target = "corp-ldap"
+# base_dn = "ou=people,dc=example,dc=com"
+# filter = "(objectClass=inetOrgPerson)"
+# interval_secs = 3600
+# max_entries = 100000
+# max_disable_percent = 10
+# [directory_imports.attributes]
+# login = "uid"
+# display_name = "cn"
+# department = "departmentNumber"
+# employee_number = "employeeNumber"
+# mail = "mail"
+# phone_numbers = ["telephoneNumber", "mobile"]
+
 # Event actions: where ET_ADMIN_RESET_SUCCESS and the other events go.
 [[event_actions]]
 name = "events-file"
@@ -611,6 +681,43 @@ mod tests {
 
     fn example() -> String {
         EXAMPLE.replace("{data_dir}", "/var/lib/touchtone")
+    }
+
+    /// The commented directory examples, uncommented, form a valid config;
+    /// mistakes in them are refused with the key.
+    #[test]
+    fn the_commented_directory_example_is_valid() {
+        let text = example();
+        let start = text.find("# An LDAP directory").unwrap();
+        let end = text.find("# Event actions").unwrap();
+        let block: String = text[start..end]
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix("# ")?;
+                (rest.starts_with('[')
+                    || rest
+                        .split_once(" = ")
+                        .is_some_and(|(k, _)| !k.contains(' ')))
+                .then(|| format!("{rest}\n"))
+            })
+            .collect();
+        // The directory sections must come before [[event_actions]].
+        let config_text = format!("{}{block}{}", &text[..start], &text[end..]);
+        let config = Config::from_toml(&config_text).unwrap();
+        assert_eq!(config.directory_imports.len(), 1);
+        assert!(matches!(config.targets.last(), Some(TargetConfig::Ldap(_))));
+
+        let wrong_target = config_text.replace("target = \"corp-ldap\"", "target = \"local\"");
+        let err = Config::from_toml(&wrong_target).unwrap_err().to_string();
+        assert!(err.contains("not an ldap"), "{err}");
+        let bad_filter = config_text.replace(
+            "filter = \"(objectClass=inetOrgPerson)\"",
+            "filter = \"(objectClass=\"",
+        );
+        let err = format!("{:#}", Config::from_toml(&bad_filter).unwrap_err());
+        assert!(err.contains("filter"), "{err}");
+        let typo = config_text.replace("pool_size = 4", "pool_sise = 4");
+        assert!(Config::from_toml(&typo).is_err());
     }
 
     #[test]
@@ -642,10 +749,15 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("idle_timeout"), "{err}");
         let err = Config::from_toml(
+            "[http]\nself_signed_dir = \"/x\"\n[[targets]]\nkind = \"nis\"\nname = \"x\"",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("nis"), "{err}");
+        let err = Config::from_toml(
             "[http]\nself_signed_dir = \"/x\"\n[[targets]]\nkind = \"ldap\"\nname = \"x\"",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("ldap"), "{err}");
+        assert!(err.to_string().contains("url"), "{err}");
     }
 
     #[test]
