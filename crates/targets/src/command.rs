@@ -68,16 +68,7 @@ impl CommandTarget {
     }
 
     async fn run(&self, request: serde_json::Value) -> Result<CommandResult, TargetError> {
-        let mut child = tokio::process::Command::new(&self.program)
-            .args(&self.args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                TargetError::Unavailable(format!("cannot start {}: {e}", self.program.display()))
-            })?;
+        let mut child = self.spawn().await?;
         let mut stdin = child.stdin.take().expect("stdin was piped");
         let mut stdout = child.stdout.take().expect("stdout was piped");
         let mut stderr = child.stderr.take().expect("stderr was piped");
@@ -120,6 +111,37 @@ impl CommandTarget {
             Err(e) => Err(TargetError::Failed(format!(
                 "the program's output is not a JSON result: {e}"
             ))),
+        }
+    }
+}
+
+impl CommandTarget {
+    /// Starts the program. "Text file busy" (the program is being written
+    /// — an operator replacing it, or another thread's fork holding a
+    /// just-written file open) is retried briefly before it is an error.
+    async fn spawn(&self) -> Result<tokio::process::Child, TargetError> {
+        let mut attempt = 0;
+        loop {
+            let spawned = tokio::process::Command::new(&self.program)
+                .args(&self.args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn();
+            match spawned {
+                Ok(child) => return Ok(child),
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                Err(e) => {
+                    return Err(TargetError::Unavailable(format!(
+                        "cannot start {}: {e}",
+                        self.program.display()
+                    )));
+                }
+            }
         }
     }
 }
