@@ -9,6 +9,7 @@
 
 mod certs;
 mod database;
+mod ldap_tools;
 pub mod samba;
 pub mod slapd;
 

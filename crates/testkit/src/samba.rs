@@ -301,50 +301,22 @@ impl SambaDc {
         .success()
     }
 
-    /// The values of an attribute, read by the administrator.
+    /// The values of an attribute, read by the administrator (none when
+    /// the search fails).
     pub fn attribute(&self, dn: &str, attribute: &str) -> Vec<String> {
-        let out = self.tool(
-            "ldapsearch",
-            &[
-                "-D",
-                &format!("Administrator@{REALM}"),
-                "-w",
-                ADMIN_PASSWORD,
-                "-LLL",
-                "-o",
-                "ldif-wrap=no",
-                "-s",
-                "base",
-                "-b",
-                dn,
-                attribute,
-            ],
-            "",
-        );
-        let prefix = format!("{attribute}: ");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
-            .collect()
+        let admin = format!("Administrator@{REALM}");
+        crate::ldap_tools::read_attribute(
+            &self.ldaps_url(),
+            Some(&self.ca_file),
+            (&admin, ADMIN_PASSWORD),
+            dn,
+            attribute,
+        )
+        .unwrap_or_default()
     }
 
     fn tool(&self, tool: &str, args: &[&str], stdin: &str) -> Output {
-        use std::io::Write;
-        let mut child = Command::new(tool)
-            .env("LDAPTLS_CACERT", &self.ca_file)
-            .args(["-x", "-H", &self.ldaps_url()])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("run {tool}: {e}"));
-        if let Some(mut input) = child.stdin.take() {
-            let _ = input.write_all(stdin.as_bytes());
-        }
-        child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("run {tool}: {e}"))
+        crate::ldap_tools::run(&self.ldaps_url(), Some(&self.ca_file), tool, args, stdin)
     }
 }
 

@@ -256,52 +256,18 @@ userPassword: {SERVICE_PASSWORD}
 
     /// The values of an attribute of one entry, as the root DN reads them.
     pub fn attribute(&self, dn: &str, attribute: &str) -> Vec<String> {
-        let out = self.ldap_tool(
-            "ldapsearch",
-            &[
-                "-D",
-                ROOT_DN,
-                "-w",
-                ROOT_PASSWORD,
-                "-LLL",
-                "-o",
-                "ldif-wrap=no",
-                "-s",
-                "base",
-                "-b",
-                dn,
-                attribute,
-            ],
-            "",
-        );
-        assert!(
-            out.status.success(),
-            "ldapsearch failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let prefix = format!("{attribute}: ");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
-            .collect()
+        crate::ldap_tools::read_attribute(
+            &self.url(),
+            None,
+            (ROOT_DN, ROOT_PASSWORD),
+            dn,
+            attribute,
+        )
+        .unwrap_or_else(|e| panic!("ldapsearch failed: {e}"))
     }
 
     fn ldap_tool(&self, tool: &str, args: &[&str], stdin: &str) -> std::process::Output {
-        use std::io::Write;
-        let mut child = Command::new(tool)
-            .args(["-x", "-H", &self.url()])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("run {tool}: {e}"));
-        if let Some(mut input) = child.stdin.take() {
-            let _ = input.write_all(stdin.as_bytes());
-        }
-        child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("run {tool}: {e}"))
+        crate::ldap_tools::run(&self.url(), None, tool, args, stdin)
     }
 }
 

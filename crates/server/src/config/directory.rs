@@ -155,7 +155,8 @@ impl DirectoryImportConfig {
                 self.name
             );
         }
-        ldap3_filter_check(&self.filter)
+        touchtone_targets::ldap::check_filter(&self.filter)
+            .map_err(|e| anyhow::anyhow!(e))
             .with_context(|| format!("directory_imports.{}: filter", self.name))?;
         Ok(ImportSpec {
             base_dn: self.base_dn.clone(),
@@ -167,10 +168,6 @@ impl DirectoryImportConfig {
             max_entries: self.max_entries,
         })
     }
-}
-
-fn ldap3_filter_check(filter: &str) -> anyhow::Result<()> {
-    touchtone_targets::ldap::check_filter(filter).map_err(|e| anyhow::anyhow!(e))
 }
 
 fn default_attributes(active_directory: bool) -> AttributeMap {

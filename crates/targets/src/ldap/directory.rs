@@ -1,14 +1,12 @@
 //! Reading people from a directory for import: a paged subtree search
 //! with an attribute mapping.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{Scope, SearchEntry};
 
 use super::connection::describe;
-use super::{Flavour, LdapTarget, first_value};
+use super::{Flavour, LdapTarget, all_values, check_filter, first_value};
 use crate::TargetError;
 
 /// Which directory attributes fill which fields of a person.
@@ -68,9 +66,7 @@ const PAGE_SIZE: i32 = 500;
 #[async_trait]
 impl Directory for LdapTarget {
     async fn entries(&self, spec: &ImportSpec) -> Result<Vec<DirectoryEntry>, TargetError> {
-        ldap3::parse_filter(&spec.filter).map_err(|_| {
-            TargetError::Failed(format!("not a valid LDAP filter: {}", spec.filter))
-        })?;
+        check_filter(&spec.filter).map_err(TargetError::Failed)?;
         let map = &spec.attributes;
         let mut attrs: Vec<String> = vec![map.login.clone(), map.display_name.clone()];
         attrs.extend(map.department.iter().cloned());
@@ -159,12 +155,4 @@ fn to_directory_entry(
         disabled,
         dn: entry.dn,
     })
-}
-
-fn all_values<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &str) -> &'a [String] {
-    attrs
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_slice())
-        .unwrap_or(&[])
 }

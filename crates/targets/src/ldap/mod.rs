@@ -81,9 +81,8 @@ impl UserLookup {
         if !self.filter.contains("{account}") {
             return Err("user_filter must contain {account}".into());
         }
-        ldap3::parse_filter(self.filter.replace("{account}", "x"))
-            .map_err(|_| format!("user_filter is not a valid LDAP filter: {}", self.filter))?;
-        Ok(())
+        check_filter(&self.filter.replace("{account}", "x"))
+            .map_err(|_| format!("user_filter is not a valid LDAP filter: {}", self.filter))
     }
 
     fn filter_for(&self, account: &str) -> String {
@@ -184,11 +183,16 @@ fn check_account(account: &str) -> Result<(), TargetError> {
 /// The first value of an attribute, matched without regard to case (servers
 /// return the names as their schema spells them).
 fn first_value<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &str) -> Option<&'a str> {
+    all_values(attrs, name).first().map(String::as_str)
+}
+
+/// Every value of an attribute, matched without regard to case.
+fn all_values<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &str) -> &'a [String] {
     attrs
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.first())
-        .map(String::as_str)
+        .map(|(_, v)| v.as_slice())
+        .unwrap_or(&[])
 }
 
 #[async_trait]
