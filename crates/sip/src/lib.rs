@@ -1,0 +1,4 @@
+//! placeholder
+pub mod dtmf;
+pub mod g711;
+pub mod rtp;
