@@ -66,7 +66,7 @@ fn ulaw_encode_slow(sample: i16) -> u8 {
         mask >>= 1;
     }
     let mantissa = (s >> (exponent + 3)) & 0x0F;
-    !(sign | (exponent << 4) as i32 | mantissa) as u8
+    !(sign | (exponent << 4) | mantissa) as u8
 }
 
 fn ulaw_decode_slow(byte: u8) -> i16 {
