@@ -1,4 +1,50 @@
-//! placeholder
+//! touchtone's telephony engine: a SIP user agent (it answers and places
+//! calls) with G.711 media, DTMF three ways and prompt playback, behind the
+//! [`Channel`] interface that call flows use.
+//!
+//! ## Why rsipstack
+//!
+//! The SIP transaction and dialog layers come from `rsipstack` (pinned to
+//! 0.7.14: its API moved fast during 2026, and only `engine.rs` and
+//! `call.rs` touch it). We weighed it against `rsip` (a parser only) plus a
+//! transaction layer of our own. rsipstack already carries what a trunk
+//! needs and what takes longest to get right: RFC 3261 client and server
+//! transactions with their timers (A/B/D/E/F/G/H/I/J/K, RFC 6026's
+//! Accepted state), INVITE dialogs both ways, CANCEL, digest authentication
+//! on 401/407 (MD5 and SHA-256), REFER/NOTIFY, UDP/TCP/TLS listeners and a
+//! source-address allow-list at the transport. `rsip` has been untouched
+//! since 2022, so choosing it would have meant owning both the parser and
+//! the transaction layer. What rsipstack does not do, and we do here: SDP
+//! negotiation (`sdp.rs`), RTP and its pacing (`rtp/`), G.711 (`g711.rs`),
+//! DTMF (`dtmf/`), prompts (`prompt.rs`) and the `Channel` API
+//! (`channel.rs`).
+//!
+//! ## Layout
+//!
+//! - `engine.rs`: listeners, request dispatch, inbound set-up, `dial`.
+//! - `call.rs`: the task that owns an established call.
+//! - `channel.rs`: what call flows see.
+//! - `rtp/`: packets, the shared send pacer, per-call receive, ports.
+//! - `testflow.rs`: a small flow for exercising the engine end to end.
+
+pub(crate) mod call;
+pub mod channel;
+pub mod config;
 pub mod dtmf;
+pub mod engine;
 pub mod g711;
+pub mod prompt;
 pub mod rtp;
+pub mod sdp;
+pub mod testflow;
+
+pub use channel::{
+    CallInfo, Channel, ChannelError, CollectEnd, CollectSpec, Collected, PlayOutcome,
+    TransferOutcome,
+};
+pub use config::{SipConfig, TrunkConfig};
+pub use dtmf::Digit;
+pub use engine::{
+    CallHandler, DialError, DialProgress, DialRequest, Engine, EngineError, EngineStats,
+};
+pub use prompt::Prompt;

@@ -3,14 +3,18 @@
 //! `slapd`, a Samba Active Directory domain controller) set up in a
 //! temporary directory and stopped when dropped.
 //!
-//! The servers come from Debian packages that `.ci/run` installs
-//! (`slapd ldap-utils`, `samba`); a test that needs one fails, never
-//! skips, when it is missing.
+//! Also the SIP peers the telephony tests talk to: `sipp` and `baresip`.
+//!
+//! The programs come from Debian packages that `.ci/run` installs
+//! (`slapd ldap-utils`, `samba`, `sip-tester`, `baresip`); a test that
+//! needs one fails, never skips, when it is missing.
 
 mod certs;
 mod database;
 mod ldap_tools;
+pub mod programs;
 pub mod samba;
+pub mod sipp;
 pub mod slapd;
 
 pub use certs::TestCa;

@@ -5,6 +5,7 @@
 //! service account with only the rights touchtone needs (the same ACL the
 //! README documents).
 
+use crate::programs::{free_port, require};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -27,29 +28,6 @@ pub struct Slapd {
     pub port: u16,
     pub ldaps_port: u16,
     pub ca_file: PathBuf,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on loopback")
-}
-
-fn require(program: &str, package: &str) {
-    if !std::path::Path::new(program).exists() && which(program).is_none() {
-        panic!(
-            "this test needs {program} (Debian package {package}); run .ci/run, which installs it, or apt-get install {package}"
-        );
-    }
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(program))
-            .find(|p| p.exists())
-    })
 }
 
 impl Slapd {

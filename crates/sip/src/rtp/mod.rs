@@ -1,2 +1,5 @@
-//! RTP: packets, the per-call media session and the shared send pacer.
+//! RTP: packets, the shared send pacer, per-call media sessions and ports.
+pub mod pacer;
 pub mod packet;
+pub mod ports;
+pub mod session;

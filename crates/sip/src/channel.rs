@@ -1,0 +1,263 @@
+//! `Channel`: what a call flow sees of a call. Play prompts, collect digits,
+//! transfer, hang up; every operation returns `Err(ChannelError::HungUp)`
+//! as soon as the other side hangs up, whatever it was waiting for.
+
+use crate::dtmf::{Digit, DigitSource};
+use crate::prompt::Prompt;
+use crate::rtp::session::MediaSession;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ChannelError {
+    #[error("the call has ended")]
+    HungUp,
+}
+
+/// How `play_and_collect` gathers digits.
+#[derive(Debug, Clone)]
+pub struct CollectSpec {
+    pub max_digits: usize,
+    /// The key that ends input early (not included in the digits), e.g. `#`.
+    pub terminator: Option<Digit>,
+    /// How long to wait for the first digit once the prompt has finished.
+    pub first_digit_timeout: Duration,
+    /// How long to wait for each further digit.
+    pub inter_digit_timeout: Duration,
+    /// Whether a key pressed during the prompt stops it (and counts as the
+    /// first digit). Without barge-in, keys pressed during the prompt are
+    /// discarded.
+    pub barge_in: bool,
+}
+
+impl Default for CollectSpec {
+    fn default() -> Self {
+        CollectSpec {
+            max_digits: 20,
+            terminator: Digit::from_char('#'),
+            first_digit_timeout: Duration::from_secs(8),
+            inter_digit_timeout: Duration::from_secs(5),
+            barge_in: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectEnd {
+    Terminator,
+    MaxDigits,
+    Timeout,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collected {
+    pub digits: String,
+    pub end: CollectEnd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlayOutcome {
+    Completed,
+    Interrupted(Digit),
+}
+
+/// The result of a blind transfer (REFER, RFC 3515).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferOutcome {
+    /// The transfer target answered (NOTIFY carried a 2xx); our leg is
+    /// hung up.
+    Completed,
+    /// The peer refused the REFER, or the target failed, with this status.
+    Failed(Option<u16>),
+    /// No final NOTIFY arrived in time.
+    TimedOut,
+}
+
+/// Who is on the line.
+#[derive(Debug, Clone)]
+pub struct CallInfo {
+    pub call_id: String,
+    /// The user part of From (the calling number for calls from a trunk).
+    pub caller: Option<String>,
+    pub caller_display_name: Option<String>,
+    /// The user part of the request URI (the number that was dialled).
+    pub called: Option<String>,
+    pub inbound: bool,
+    /// Where the peer's SIP came from.
+    pub remote_sip: Option<SocketAddr>,
+}
+
+pub(crate) enum CallCommand {
+    Hangup,
+    Transfer {
+        target: String,
+        reply: oneshot::Sender<TransferOutcome>,
+    },
+}
+
+pub struct Channel {
+    pub info: CallInfo,
+    media: Arc<MediaSession>,
+    digits: mpsc::Receiver<(Digit, DigitSource)>,
+    commands: mpsc::Sender<CallCommand>,
+    ended: CancellationToken,
+}
+
+impl Channel {
+    pub(crate) fn new(
+        info: CallInfo,
+        media: Arc<MediaSession>,
+        digits: mpsc::Receiver<(Digit, DigitSource)>,
+        commands: mpsc::Sender<CallCommand>,
+        ended: CancellationToken,
+    ) -> Self {
+        Channel {
+            info,
+            media,
+            digits,
+            commands,
+            ended,
+        }
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.ended.is_cancelled()
+    }
+
+    /// Resolves when the call ends, for whatever reason.
+    pub async fn ended(&self) {
+        self.ended.cancelled().await
+    }
+
+    /// Plays prompts back to back. With `barge_in`, a key press stops the
+    /// prompt and is returned; without, keys pressed meanwhile are dropped.
+    pub async fn play(
+        &mut self,
+        prompts: &[Prompt],
+        barge_in: bool,
+    ) -> Result<PlayOutcome, ChannelError> {
+        if self.is_ended() {
+            return Err(ChannelError::HungUp);
+        }
+        let Some((last, first)) = prompts.split_last() else {
+            return Ok(PlayOutcome::Completed);
+        };
+        let (done_tx, mut done_rx) = oneshot::channel();
+        for p in first {
+            self.media.outbound.enqueue(p.ulaw().clone(), None);
+        }
+        self.media
+            .outbound
+            .enqueue(last.ulaw().clone(), Some(done_tx));
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.ended.cancelled() => return Err(ChannelError::HungUp),
+                r = &mut done_rx => {
+                    // Err: cleared by someone else; either way playback is over.
+                    let _ = r;
+                    if !barge_in {
+                        while self.digits.try_recv().is_ok() {}
+                    }
+                    return Ok(PlayOutcome::Completed);
+                }
+                d = self.digits.recv() => {
+                    let Some((digit, _)) = d else { return Err(ChannelError::HungUp) };
+                    if barge_in {
+                        self.media.outbound.clear();
+                        return Ok(PlayOutcome::Interrupted(digit));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plays prompts, then collects digits as `spec` says.
+    pub async fn play_and_collect(
+        &mut self,
+        prompts: &[Prompt],
+        spec: &CollectSpec,
+    ) -> Result<Collected, ChannelError> {
+        let mut digits = String::new();
+        if let PlayOutcome::Interrupted(d) = self.play(prompts, spec.barge_in).await? {
+            if Some(d) == spec.terminator {
+                return Ok(Collected {
+                    digits,
+                    end: CollectEnd::Terminator,
+                });
+            }
+            digits.push(d.as_char());
+        }
+        loop {
+            if digits.len() >= spec.max_digits {
+                return Ok(Collected {
+                    digits,
+                    end: CollectEnd::MaxDigits,
+                });
+            }
+            let wait = if digits.is_empty() {
+                spec.first_digit_timeout
+            } else {
+                spec.inter_digit_timeout
+            };
+            let next = tokio::select! {
+                biased;
+                _ = self.ended.cancelled() => return Err(ChannelError::HungUp),
+                d = tokio::time::timeout(wait, self.digits.recv()) => d,
+            };
+            match next {
+                Err(_) => {
+                    return Ok(Collected {
+                        digits,
+                        end: CollectEnd::Timeout,
+                    });
+                }
+                Ok(None) => return Err(ChannelError::HungUp),
+                Ok(Some((d, _))) if Some(d) == spec.terminator => {
+                    return Ok(Collected {
+                        digits,
+                        end: CollectEnd::Terminator,
+                    });
+                }
+                Ok(Some((d, _))) => digits.push(d.as_char()),
+            }
+        }
+    }
+
+    /// Blind transfer by REFER. On `Completed` the call is over.
+    pub async fn transfer(&mut self, target: &str) -> Result<TransferOutcome, ChannelError> {
+        let (reply, outcome) = oneshot::channel();
+        self.commands
+            .send(CallCommand::Transfer {
+                target: target.to_string(),
+                reply,
+            })
+            .await
+            .map_err(|_| ChannelError::HungUp)?;
+        tokio::select! {
+            r = outcome => r.map_err(|_| ChannelError::HungUp),
+            _ = self.ended.cancelled() => Err(ChannelError::HungUp),
+        }
+    }
+
+    /// Ends the call (BYE). Returns once the call is over.
+    pub async fn hangup(&mut self) {
+        if self.is_ended() {
+            return;
+        }
+        let _ = self.commands.send(CallCommand::Hangup).await;
+        self.ended.cancelled().await;
+    }
+
+    /// RTP packets received so far (for tests and diagnostics).
+    pub fn packets_received(&self) -> u64 {
+        self.media
+            .counters
+            .packets_received
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,93 @@
+//! The `[sip]` section of the configuration: listeners, media ports, who may
+//! call in, and the trunk used for outbound calls.
+
+use crate::rtp::session::InBandDtmf;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// UDP listener (the usual transport for trunks and PBXs).
+    pub udp: Option<SocketAddr>,
+    /// TCP listener.
+    pub tcp: Option<SocketAddr>,
+    /// TLS listener (SIPS), with a PEM certificate chain and key.
+    pub tls: Option<TlsListener>,
+    /// Address written into Contact and SDP; defaults to the UDP listener's
+    /// address when that is not a wildcard.
+    pub public_address: Option<IpAddr>,
+    /// RTP ports are taken from this range (even ports only).
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+    /// Networks allowed to send us SIP; empty means anyone. Packets and
+    /// connections from elsewhere are dropped before they are parsed.
+    pub allowed_sources: Vec<IpNet>,
+    /// Calls beyond this are refused with 503.
+    pub max_calls: usize,
+    pub in_band_dtmf: InBandDtmf,
+    /// Hang up when no RTP has arrived for this long (0 = never). Calls on
+    /// hold are exempt.
+    pub rtp_timeout_secs: u64,
+    /// Threads that pace outgoing RTP (0 = one per CPU).
+    pub pacer_threads: usize,
+    pub user_agent: String,
+    /// How long an outbound call may ring before it counts as no answer.
+    pub ring_timeout_secs: u64,
+    /// Outbound trunk: where `dial` sends INVITEs.
+    pub trunk: Option<TrunkConfig>,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            udp: Some(SocketAddr::from(([0, 0, 0, 0], 5060))),
+            tcp: None,
+            tls: None,
+            public_address: None,
+            rtp_port_min: 20000,
+            rtp_port_max: 39998,
+            allowed_sources: Vec::new(),
+            max_calls: 10_000,
+            in_band_dtmf: InBandDtmf::Auto,
+            rtp_timeout_secs: 60,
+            pacer_threads: 0,
+            user_agent: format!("touchtone/{}", env!("CARGO_PKG_VERSION")),
+            ring_timeout_secs: 30,
+            trunk: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsListener {
+    pub listen: SocketAddr,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkConfig {
+    /// `sip:host:port` of the trunk or PBX; `;transport=tcp` selects TCP.
+    pub uri: String,
+    /// Digest credentials, used when the trunk challenges (401/407).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Caller ID (the user part of From) for outbound calls.
+    pub caller_id: Option<String>,
+}
+
+impl std::fmt::Debug for TrunkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrunkConfig")
+            .field("uri", &self.uri)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("caller_id", &self.caller_id)
+            .finish()
+    }
+}

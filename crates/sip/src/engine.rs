@@ -1,0 +1,717 @@
+//! The engine: SIP listeners, the dispatcher of incoming requests, inbound
+//! call set-up (SDP answer, media, `Channel` handed to the call handler) and
+//! outbound `dial`.
+
+use crate::call::{CallTask, sdp_headers};
+use crate::channel::{CallInfo, Channel};
+use crate::config::SipConfig;
+use crate::dtmf::{Digit, DigitSource};
+use crate::g711::Codec;
+use crate::rtp::pacer::{Pacer, PacerStats};
+use crate::rtp::ports::PortRange;
+use crate::rtp::session::{MediaParams, MediaSession};
+use crate::sdp::{Direction, LocalMedia, RemoteMedia, SdpError};
+use async_trait::async_trait;
+use ipnet::IpNet;
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::authenticate::Credential;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::headers::ToTypedHeader;
+use rsipstack::sip::{HeadersExt, Method, StatusCode, Uri};
+use rsipstack::transaction::Endpoint;
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transport::tcp_listener::TcpListenerConnection;
+use rsipstack::transport::tls::{TlsConfig, TlsListenerConnection};
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{SipConnection, TransportLayer};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Telephone-event payload type we offer (the common choice of trunks).
+const OFFER_TELEPHONE_EVENT: u8 = 101;
+const DIGIT_QUEUE: usize = 64;
+
+/// Runs one call flow on each answered inbound call.
+#[async_trait]
+pub trait CallHandler: Send + Sync + 'static {
+    async fn handle(&self, channel: Channel);
+}
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("SIP configuration: {0}")]
+    Config(String),
+    #[error("cannot start the SIP listener on {addr}: {reason}")]
+    Listen { addr: SocketAddr, reason: String },
+    #[error("cannot start the media pacer: {0}")]
+    Pacer(std::io::Error),
+}
+
+/// Progress of an outbound call, reported while it is being set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialProgress {
+    Ringing,
+    Answered,
+}
+
+/// Why an outbound call was not answered.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DialError {
+    #[error("busy")]
+    Busy,
+    #[error("no answer")]
+    NoAnswer,
+    #[error("declined")]
+    Declined,
+    #[error("cancelled")]
+    Cancelled,
+    #[error("the trunk refused our credentials (status {0})")]
+    AuthenticationFailed(u16),
+    #[error("call failed with SIP status {status}")]
+    Rejected { status: u16 },
+    #[error("call failed: {0}")]
+    Failed(String),
+}
+
+/// What to dial.
+#[derive(Debug, Clone)]
+pub struct DialRequest {
+    /// A full `sip:` URI, or a number to send to the configured trunk.
+    pub to: String,
+    /// User part of From; defaults to the trunk's caller ID.
+    pub caller_id: Option<String>,
+    /// Overrides the configured ring timeout.
+    pub ring_timeout: Option<Duration>,
+}
+
+struct EngineInner {
+    config: SipConfig,
+    dialog_layer: Arc<DialogLayer>,
+    pacer: Pacer,
+    ports: PortRange,
+    public_ip: IpAddr,
+    sip_addr: SocketAddr,
+    active_calls: Arc<AtomicUsize>,
+    handler: Arc<dyn CallHandler>,
+    cancel: CancellationToken,
+    answer_delay: Duration,
+}
+
+/// A running SIP user agent. Cloning shares it; `shutdown` stops it.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+/// Figures for tests, the benchmark and monitoring.
+#[derive(Debug, Clone)]
+pub struct EngineStats {
+    pub active_calls: usize,
+    pub packets_sent: u64,
+    pub send_failures: u64,
+    pub send_lateness_p99: Duration,
+    pub send_lateness_max_bucket: Duration,
+}
+
+impl Engine {
+    /// Binds the listeners and starts answering calls with `handler`.
+    pub async fn start(
+        config: SipConfig,
+        handler: Arc<dyn CallHandler>,
+    ) -> Result<Engine, EngineError> {
+        Self::start_with_answer_delay(config, handler, Duration::ZERO).await
+    }
+
+    /// As `start`, but rings for `answer_delay` before answering (180
+    /// Ringing, then 200), as a PBX extension would.
+    pub async fn start_with_answer_delay(
+        config: SipConfig,
+        handler: Arc<dyn CallHandler>,
+        answer_delay: Duration,
+    ) -> Result<Engine, EngineError> {
+        let udp = config.udp.ok_or_else(|| {
+            EngineError::Config("sip.udp must be set (the UDP listener is required)".into())
+        })?;
+        let public_ip = match config.public_address {
+            Some(ip) => ip,
+            None if !udp.ip().is_unspecified() => udp.ip(),
+            None => {
+                return Err(EngineError::Config(
+                    "sip.public_address must be set when sip.udp listens on a wildcard address"
+                        .into(),
+                ));
+            }
+        };
+        if config.rtp_port_min > config.rtp_port_max {
+            return Err(EngineError::Config(
+                "sip.rtp_port_min is above sip.rtp_port_max".into(),
+            ));
+        }
+        let cancel = CancellationToken::new();
+        let transport = TransportLayer::new(cancel.child_token());
+        if !config.allowed_sources.is_empty() {
+            let nets: Arc<Vec<IpNet>> = Arc::new(config.allowed_sources.clone());
+            transport.set_whitelist(move |ip: IpAddr| {
+                let nets = nets.clone();
+                async move { nets.iter().any(|n| n.contains(&ip)) }
+            });
+        }
+        let udp_conn = UdpConnection::create_connection(udp, None, Some(cancel.child_token()))
+            .await
+            .map_err(|e| EngineError::Listen {
+                addr: udp,
+                reason: e.to_string(),
+            })?;
+        let sip_addr = udp_conn
+            .get_addr()
+            .get_socketaddr()
+            .map_err(|e| EngineError::Listen {
+                addr: udp,
+                reason: e.to_string(),
+            })?;
+        transport.add_transport(SipConnection::Udp(udp_conn));
+        if let Some(tcp) = config.tcp {
+            let listener =
+                TcpListenerConnection::new(tcp, None)
+                    .await
+                    .map_err(|e| EngineError::Listen {
+                        addr: tcp,
+                        reason: e.to_string(),
+                    })?;
+            transport.add_transport(SipConnection::TcpListener(listener));
+        }
+        if let Some(tls) = &config.tls {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p).map_err(|e| {
+                    EngineError::Config(format!("sip.tls: cannot read {}: {e}", p.display()))
+                })
+            };
+            let tls_config = TlsConfig {
+                cert: Some(read(&tls.cert)?),
+                key: Some(read(&tls.key)?),
+                ..Default::default()
+            };
+            let listener = TlsListenerConnection::new(tls.listen, None, tls_config)
+                .await
+                .map_err(|e| EngineError::Listen {
+                    addr: tls.listen,
+                    reason: e.to_string(),
+                })?;
+            transport.add_transport(SipConnection::TlsListener(listener));
+        }
+        let endpoint: Endpoint = EndpointBuilder::new()
+            .with_user_agent(&config.user_agent)
+            .with_transport_layer(transport)
+            .with_cancel_token(cancel.child_token())
+            .with_allows(vec![
+                Method::Invite,
+                Method::Ack,
+                Method::Bye,
+                Method::Cancel,
+                Method::Options,
+                Method::Info,
+                Method::Refer,
+                Method::Notify,
+                Method::Update,
+            ])
+            .build();
+        let incoming = endpoint
+            .incoming_transactions()
+            .map_err(|e| EngineError::Config(format!("SIP endpoint: {e}")))?;
+        let endpoint_inner = endpoint.inner.clone();
+        let dialog_layer = Arc::new(DialogLayer::new(endpoint_inner.clone()));
+        let threads = if config.pacer_threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        } else {
+            config.pacer_threads
+        };
+        let pacer = Pacer::start(threads).map_err(EngineError::Pacer)?;
+        let media_ip = if udp.ip().is_unspecified() {
+            udp.ip()
+        } else {
+            public_ip
+        };
+        let ports = PortRange::new(media_ip, config.rtp_port_min, config.rtp_port_max);
+        let inner = Arc::new(EngineInner {
+            config,
+            dialog_layer,
+            pacer,
+            ports,
+            public_ip,
+            sip_addr,
+            active_calls: Arc::new(AtomicUsize::new(0)),
+            handler,
+            cancel: cancel.clone(),
+            answer_delay,
+        });
+        tokio::spawn(async move { endpoint.serve().await });
+        let dispatcher = inner.clone();
+        tokio::spawn(async move { dispatch(dispatcher, incoming).await });
+        info!(%sip_addr, "SIP engine started");
+        Ok(Engine { inner })
+    }
+
+    /// The UDP address SIP is received on.
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.inner.sip_addr
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        let p: &PacerStats = &self.inner.pacer.stats;
+        EngineStats {
+            active_calls: self.inner.active_calls.load(Ordering::Relaxed),
+            packets_sent: p.packets_sent.load(Ordering::Relaxed),
+            send_failures: p.send_failures.load(Ordering::Relaxed),
+            send_lateness_p99: p.lateness_quantile(0.99),
+            send_lateness_max_bucket: p.lateness_quantile(1.0),
+        }
+    }
+
+    pub fn reset_lateness(&self) {
+        self.inner.pacer.stats.reset_lateness();
+    }
+
+    pub fn shutdown(&self) {
+        self.inner.cancel.cancel();
+    }
+
+    /// Places a call and returns its `Channel` once answered. `progress`
+    /// hears Ringing/Answered; cancelling `cancel` sends CANCEL (or BYE if
+    /// the answer crossed it).
+    pub async fn dial(
+        &self,
+        request: DialRequest,
+        progress: Option<mpsc::Sender<DialProgress>>,
+        cancel: CancellationToken,
+    ) -> Result<Channel, DialError> {
+        let inner = &self.inner;
+        let trunk = inner.config.trunk.as_ref();
+        let callee_text = if request.to.starts_with("sip:") || request.to.starts_with("sips:") {
+            request.to.clone()
+        } else {
+            let trunk = trunk.ok_or_else(|| {
+                DialError::Failed("no sip.trunk configured to dial a number".into())
+            })?;
+            let host = trunk
+                .uri
+                .trim_start_matches("sip:")
+                .trim_start_matches("sips:");
+            format!("sip:{}@{}", request.to, host)
+        };
+        let callee = Uri::try_from(callee_text.as_str())
+            .map_err(|e| DialError::Failed(format!("bad destination {callee_text}: {e}")))?;
+        let caller_user = request
+            .caller_id
+            .clone()
+            .or_else(|| trunk.and_then(|t| t.caller_id.clone()))
+            .unwrap_or_else(|| "touchtone".into());
+        let local = format!(
+            "sip:{}@{}",
+            caller_user,
+            SocketAddr::new(inner.public_ip, inner.sip_addr.port())
+        );
+        let local_uri = Uri::try_from(local.as_str())
+            .map_err(|e| DialError::Failed(format!("bad caller ID {caller_user}: {e}")))?;
+        if inner.active_calls.load(Ordering::Relaxed) >= inner.config.max_calls {
+            return Err(DialError::Failed("too many calls in progress".into()));
+        }
+        let socket = inner
+            .ports
+            .bind()
+            .map_err(|e| DialError::Failed(e.to_string()))?;
+        let port = socket
+            .local_addr()
+            .map_err(|e| DialError::Failed(e.to_string()))?
+            .port();
+        let mut local_media = LocalMedia {
+            address: inner.public_ip,
+            port,
+            codecs: vec![(Codec::Pcmu, 0), (Codec::Pcma, 8)],
+            telephone_event: Some(OFFER_TELEPHONE_EVENT),
+            direction: Direction::SendRecv,
+            session_id: rand::random::<u32>().into(),
+            session_version: 1,
+        };
+        let credential = trunk.and_then(|t| {
+            Some(Credential {
+                username: t.username.clone()?,
+                password: t.password.clone()?,
+                realm: None,
+                auth_username: None,
+            })
+        });
+        let option = InviteOption {
+            caller: local_uri.clone(),
+            callee,
+            contact: local_uri,
+            content_type: Some("application/sdp".into()),
+            offer: Some(local_media.render().into_bytes()),
+            credential,
+            ..Default::default()
+        };
+        let (state_tx, mut states) = inner.dialog_layer.new_dialog_state_channel();
+        let (dialog, mut outcome) = inner
+            .dialog_layer
+            .do_invite_async(option, state_tx)
+            .map_err(|e| DialError::Failed(e.to_string()))?;
+        let ring_timeout = request
+            .ring_timeout
+            .unwrap_or(Duration::from_secs(inner.config.ring_timeout_secs));
+        let deadline = tokio::time::sleep(ring_timeout);
+        tokio::pin!(deadline);
+        let mut give_up: Option<DialError> = None;
+        let result = loop {
+            tokio::select! {
+                r = &mut outcome => break r,
+                state = states.recv() => {
+                    if let Some(DialogState::Early(_, resp)) = &state
+                        && matches!(resp.status_code.code(), 180 | 183)
+                        && let Some(p) = &progress
+                    {
+                        let _ = p.try_send(DialProgress::Ringing);
+                    }
+                }
+                _ = &mut deadline, if give_up.is_none() => {
+                    give_up = Some(DialError::NoAnswer);
+                    let _ = dialog.cancel().await;
+                }
+                _ = cancel.cancelled(), if give_up.is_none() => {
+                    give_up = Some(DialError::Cancelled);
+                    let _ = dialog.cancel().await;
+                }
+            }
+        };
+        let response = match result {
+            Ok(Ok((_, Some(resp)))) => resp,
+            Ok(Ok((_, None))) => return Err(give_up.unwrap_or(DialError::NoAnswer)),
+            Ok(Err(e)) => {
+                return Err(give_up.unwrap_or_else(|| match &e {
+                    rsipstack::Error::DialogError(_, _, status) => status_error(status.code()),
+                    _ => DialError::Failed(e.to_string()),
+                }));
+            }
+            Err(e) => return Err(DialError::Failed(format!("INVITE task: {e}"))),
+        };
+        let code = response.status_code.code();
+        if !(200..300).contains(&code) {
+            return Err(give_up.unwrap_or_else(|| status_error(code)));
+        }
+        if let Some(reason) = give_up {
+            // The answer crossed our CANCEL: end the call we did not want.
+            let _ = dialog.bye().await;
+            return Err(reason);
+        }
+        let remote = match RemoteMedia::parse(response.body()) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = dialog.bye().await;
+                return Err(DialError::Failed(format!("unusable SDP answer: {e}")));
+            }
+        };
+        let Ok((codec, pt)) = remote.choose_codec() else {
+            let _ = dialog.bye().await;
+            return Err(DialError::Failed(
+                "the answer has no codec we offered".into(),
+            ));
+        };
+        local_media.codecs = vec![(codec, pt)];
+        if let Some(p) = &progress {
+            let _ = p.try_send(DialProgress::Answered);
+        }
+        let info = CallInfo {
+            call_id: dialog.id().call_id.clone(),
+            caller: Some(caller_user),
+            caller_display_name: None,
+            called: Some(request.to.clone()),
+            inbound: false,
+            remote_sip: None,
+        };
+        // Drain states already queued (early dialog noise) before handing over.
+        while let Ok(s) = states.try_recv() {
+            debug!(state = %s, "dial: state before hand-over");
+        }
+        start_call(
+            inner,
+            dialog,
+            states,
+            socket,
+            remote,
+            codec,
+            pt,
+            local_media,
+            info,
+        )
+        .map_err(|e| DialError::Failed(e.to_string()))
+    }
+}
+
+fn status_error(code: u16) -> DialError {
+    match code {
+        486 | 600 => DialError::Busy,
+        603 => DialError::Declined,
+        408 | 480 => DialError::NoAnswer,
+        487 => DialError::Cancelled,
+        401 | 403 | 407 => DialError::AuthenticationFailed(code),
+        _ => DialError::Rejected { status: code },
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one call's negotiated pieces, assembled once
+fn start_call(
+    inner: &Arc<EngineInner>,
+    dialog: InviteDialog,
+    states: DialogStateReceiver,
+    socket: std::net::UdpSocket,
+    remote: RemoteMedia,
+    codec: Codec,
+    payload_type: u8,
+    local_media: LocalMedia,
+    info: CallInfo,
+) -> Result<Channel, std::io::Error> {
+    let (digit_tx, digit_rx) = mpsc::channel::<(Digit, DigitSource)>(DIGIT_QUEUE);
+    let params = MediaParams {
+        remote: remote.address,
+        codec,
+        payload_type,
+        telephone_event: remote.telephone_event,
+        in_band: inner.config.in_band_dtmf,
+    };
+    let media = Arc::new(MediaSession::start(
+        socket,
+        params,
+        &inner.pacer,
+        digit_tx.clone(),
+    )?);
+    if !remote.direction.peer_receives() {
+        media.update(remote.address, codec, payload_type, false);
+    }
+    let (command_tx, command_rx) = mpsc::channel(8);
+    let ended = CancellationToken::new();
+    inner.active_calls.fetch_add(1, Ordering::Relaxed);
+    let task = CallTask {
+        dialog,
+        dialog_layer: inner.dialog_layer.clone(),
+        states,
+        commands: command_rx,
+        media: media.clone(),
+        local_media,
+        digits: digit_tx,
+        ended: ended.clone(),
+        active_calls: inner.active_calls.clone(),
+        rtp_timeout: (inner.config.rtp_timeout_secs > 0)
+            .then(|| Duration::from_secs(inner.config.rtp_timeout_secs)),
+        call_id: info.call_id.clone(),
+    };
+    tokio::spawn(task.run());
+    Ok(Channel::new(info, media, digit_rx, command_tx, ended))
+}
+
+async fn dispatch(
+    inner: Arc<EngineInner>,
+    mut incoming: rsipstack::transaction::TransactionReceiver,
+) {
+    loop {
+        let mut tx = tokio::select! {
+            tx = incoming.recv() => match tx { Some(tx) => tx, None => return },
+            _ = inner.cancel.cancelled() => return,
+        };
+        let has_to_tag = tx
+            .original
+            .to_header()
+            .ok()
+            .and_then(|t| t.tag().ok().flatten())
+            .is_some();
+        if has_to_tag || !matches!(tx.original.method, Method::Invite | Method::Options) {
+            match inner.dialog_layer.match_dialog(&tx) {
+                Some(mut dialog) => {
+                    tokio::spawn(async move {
+                        if let Err(e) = dialog.handle(&mut tx).await {
+                            debug!(error = %e, "in-dialog request");
+                        }
+                    });
+                }
+                None => {
+                    let status = match tx.original.method {
+                        Method::Bye
+                        | Method::Info
+                        | Method::Refer
+                        | Method::Notify
+                        | Method::Update
+                        | Method::Invite => StatusCode::CallTransactionDoesNotExist,
+                        _ => StatusCode::MethodNotAllowed,
+                    };
+                    tokio::spawn(async move {
+                        let _ = tx.reply(status).await;
+                    });
+                }
+            }
+            continue;
+        }
+        match tx.original.method {
+            Method::Options => {
+                tokio::spawn(async move {
+                    let _ = tx.reply(StatusCode::OK).await;
+                });
+            }
+            _ => {
+                let inner = inner.clone();
+                tokio::spawn(async move { inbound_invite(inner, tx).await });
+            }
+        }
+    }
+}
+
+async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
+    let req = tx.original.clone();
+    if inner.active_calls.load(Ordering::Relaxed) >= inner.config.max_calls {
+        let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+        return;
+    }
+    let content_type = req.header_value("Content-Type").unwrap_or_default();
+    if !req.body().is_empty()
+        && !content_type
+            .to_ascii_lowercase()
+            .starts_with("application/sdp")
+    {
+        let _ = tx.reply(StatusCode::UnsupportedMediaType).await;
+        return;
+    }
+    let remote = match RemoteMedia::parse(req.body()) {
+        Ok(r) => r,
+        Err(e) => {
+            // An INVITE without an offer (late offer) is not supported yet.
+            debug!(error = %e, "INVITE refused");
+            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+            return;
+        }
+    };
+    let (codec, payload_type) = match remote.choose_codec() {
+        Ok(c) => c,
+        Err(SdpError::NoCommonCodec) | Err(_) => {
+            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+            return;
+        }
+    };
+    let socket = match inner.ports.bind() {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "no RTP port for an inbound call");
+            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+            return;
+        }
+    };
+    let port = match socket.local_addr() {
+        Ok(a) => a.port(),
+        Err(_) => {
+            let _ = tx.reply(StatusCode::ServerInternalError).await;
+            return;
+        }
+    };
+    let contact = format!(
+        "sip:touchtone@{}",
+        SocketAddr::new(inner.public_ip, inner.sip_addr.port())
+    );
+    let Ok(contact) = Uri::try_from(contact.as_str()) else {
+        let _ = tx.reply(StatusCode::ServerInternalError).await;
+        return;
+    };
+    let (state_tx, mut states) = inner.dialog_layer.new_dialog_state_channel();
+    let server_dialog =
+        match inner
+            .dialog_layer
+            .get_or_create_server_invite(&tx, state_tx, None, Some(contact))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                debug!(error = %e, "cannot create dialog");
+                let _ = tx.reply(StatusCode::ServerInternalError).await;
+                return;
+            }
+        };
+    let mut handler_dialog = server_dialog.clone();
+    tokio::spawn(async move {
+        if let Err(e) = handler_dialog.handle(&mut tx).await {
+            debug!(error = %e, "INVITE transaction");
+        }
+    });
+    let dialog: InviteDialog = server_dialog;
+    let _ = dialog.ringing(None, None);
+    if !inner.answer_delay.is_zero() {
+        let wait = tokio::time::sleep(inner.answer_delay);
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                _ = &mut wait => break,
+                s = states.recv() => match s {
+                    Some(DialogState::Terminated(..)) | None => {
+                        inner.dialog_layer.remove_dialog(&dialog.id());
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let local_media = LocalMedia {
+        address: inner.public_ip,
+        port,
+        codecs: vec![(codec, payload_type)],
+        telephone_event: remote.telephone_event,
+        direction: remote.direction.answer(),
+        session_id: rand::random::<u32>().into(),
+        session_version: 1,
+    };
+    let info = CallInfo {
+        call_id: dialog.id().call_id.clone(),
+        caller: req
+            .from_header()
+            .ok()
+            .and_then(|f| f.uri().ok())
+            .and_then(|u| u.user().map(str::to_string)),
+        caller_display_name: req
+            .from_header()
+            .ok()
+            .and_then(|f| f.typed().ok())
+            .and_then(|f| f.display_name),
+        called: req.uri.user().map(str::to_string),
+        inbound: true,
+        remote_sip: None,
+    };
+    let answer = local_media.render().into_bytes();
+    let channel = match start_call(
+        &inner,
+        dialog.clone(),
+        states,
+        socket,
+        remote,
+        codec,
+        payload_type,
+        local_media,
+        info,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "cannot start media");
+            let _ = dialog.reject(Some(StatusCode::ServiceUnavailable), None);
+            return;
+        }
+    };
+    if let Err(e) = dialog.accept(Some(sdp_headers()), Some(answer)) {
+        warn!(error = %e, "cannot answer");
+    }
+    // The handler owns the channel; dropping it when the flow returns
+    // closes the command queue, which makes the call task send BYE.
+    let handler = inner.handler.clone();
+    tokio::spawn(async move { handler.handle(channel).await });
+}

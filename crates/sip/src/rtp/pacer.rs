@@ -1,0 +1,395 @@
+//! The send pacer: a few threads that send every call's next 20 ms of audio
+//! on time, with one timer tick per thread for all calls.
+//!
+//! Each worker thread ticks every millisecond and owns twenty slots; a call
+//! joins the slot of the millisecond it started in and is visited once per
+//! 20 ms, so sends are spread evenly and one tick handles only a twentieth of
+//! the calls. Packet `n` of a call is due at `start + n·20 ms` on the
+//! monotonic clock; a late tick catches up rather than shifting the
+//! schedule, so a long prompt never drifts. Every send's lateness is recorded
+//! in a histogram for the benchmark. Workers are plain threads, not tokio
+//! tasks, so that a busy runtime cannot delay a tick.
+
+use super::packet::{HEADER_LEN, write_header};
+use crate::g711::{self, Codec};
+use std::collections::VecDeque;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+pub const FRAME_SAMPLES: usize = 160;
+const FRAME: Duration = Duration::from_millis(20);
+const SLOTS: u64 = 20;
+/// Histogram resolution and range for send lateness.
+const BUCKET_MICROS: u64 = 10;
+const BUCKETS: usize = 5000;
+
+/// Audio queued on one call, played in order without gaps.
+struct Playing {
+    audio: Arc<[u8]>,
+    offset: usize,
+    done: Option<oneshot::Sender<()>>,
+}
+
+/// What the pacer needs to send one call's audio; shared with the call's
+/// receive task (which latches the remote address) and its `Channel`.
+pub struct OutboundStream {
+    socket: UdpSocket,
+    state: Mutex<StreamState>,
+    closed: AtomicBool,
+}
+
+pub struct StreamState {
+    pub remote: SocketAddr,
+    /// False while the peer has put us on hold (sendonly / inactive).
+    pub sending: bool,
+    pub codec: Codec,
+    pub payload_type: u8,
+    ssrc: u32,
+    sequence: u16,
+    timestamp: u32,
+    first_packet: bool,
+    queue: VecDeque<Playing>,
+}
+
+impl OutboundStream {
+    pub fn new(socket: UdpSocket, remote: SocketAddr, codec: Codec, payload_type: u8) -> Arc<Self> {
+        Arc::new(OutboundStream {
+            socket,
+            state: Mutex::new(StreamState {
+                remote,
+                sending: true,
+                codec,
+                payload_type,
+                // RFC 3550 §5.1: random SSRC, initial sequence and timestamp.
+                ssrc: rand::random(),
+                sequence: rand::random(),
+                timestamp: rand::random(),
+                first_packet: true,
+                queue: VecDeque::new(),
+            }),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, StreamState> {
+        // A panic while holding this lock would be a bug in this file; the
+        // state stays usable (it is plain counters and a queue).
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues audio; `done` fires once its last sample has been sent.
+    pub fn enqueue(&self, audio: Arc<[u8]>, done: Option<oneshot::Sender<()>>) {
+        self.state().queue.push_back(Playing {
+            audio,
+            offset: 0,
+            done,
+        });
+    }
+
+    /// Stops whatever is playing or queued (barge-in). Pending `done`
+    /// senders are dropped, which their receivers see as "interrupted".
+    pub fn clear(&self) {
+        self.state().queue.clear();
+    }
+
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.clear();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Builds and sends the next 20 ms frame. Returns false if the send
+    /// failed (full socket buffer, unreachable peer): the frame is dropped,
+    /// as it would be on any lossy network.
+    fn send_frame(&self, packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES]) -> bool {
+        let remote;
+        {
+            let mut st = self.state();
+            let mut header = [0u8; HEADER_LEN];
+            write_header(
+                &mut header,
+                st.first_packet,
+                st.payload_type,
+                st.sequence,
+                st.timestamp,
+                st.ssrc,
+            );
+            st.first_packet = false;
+            st.sequence = st.sequence.wrapping_add(1);
+            st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+            packet[..HEADER_LEN].copy_from_slice(&header);
+            let codec = st.codec;
+            let payload = &mut packet[HEADER_LEN..];
+            let mut filled = 0;
+            while filled < FRAME_SAMPLES {
+                let Some(front) = st.queue.front_mut() else {
+                    break;
+                };
+                let n = (front.audio.len() - front.offset).min(FRAME_SAMPLES - filled);
+                let src = &front.audio[front.offset..front.offset + n];
+                match codec {
+                    Codec::Pcmu => payload[filled..filled + n].copy_from_slice(src),
+                    Codec::Pcma => g711::ulaw_to_alaw_into(src, &mut payload[filled..filled + n]),
+                }
+                front.offset += n;
+                filled += n;
+                if front.offset >= front.audio.len()
+                    && let Some(mut finished) = st.queue.pop_front()
+                    && let Some(done) = finished.done.take()
+                {
+                    let _ = done.send(());
+                }
+            }
+            payload[filled..].fill(codec.silence());
+            if !st.sending {
+                return true;
+            }
+            remote = st.remote;
+        }
+        self.socket.send_to(&packet[..], remote).is_ok()
+    }
+}
+
+/// Counters and the lateness histogram, shared by all workers.
+pub struct PacerStats {
+    pub packets_sent: AtomicU64,
+    pub send_failures: AtomicU64,
+    pub active_streams: AtomicUsize,
+    lateness: Box<[AtomicU64]>,
+}
+
+impl PacerStats {
+    fn new() -> Self {
+        PacerStats {
+            packets_sent: AtomicU64::new(0),
+            send_failures: AtomicU64::new(0),
+            active_streams: AtomicUsize::new(0),
+            lateness: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn record_lateness(&self, late: Duration) {
+        let bucket = ((late.as_micros() as u64) / BUCKET_MICROS).min(BUCKETS as u64 - 1);
+        self.lateness[bucket as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The given quantile (0–1) of send lateness since start or the last
+    /// reset, rounded up to 10 µs.
+    pub fn lateness_quantile(&self, q: f64) -> Duration {
+        let counts: Vec<u64> = self
+            .lateness
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return Duration::ZERO;
+        }
+        let target = ((total as f64) * q).ceil() as u64;
+        let mut seen = 0;
+        for (i, c) in counts.iter().enumerate() {
+            seen += c;
+            if seen >= target {
+                return Duration::from_micros((i as u64 + 1) * BUCKET_MICROS);
+            }
+        }
+        Duration::from_micros(BUCKETS as u64 * BUCKET_MICROS)
+    }
+
+    pub fn reset_lateness(&self) {
+        for c in self.lateness.iter() {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+struct Worker {
+    streams: SyncSender<Arc<OutboundStream>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Owns the worker threads; dropping it stops them.
+pub struct Pacer {
+    workers: Vec<Worker>,
+    next: AtomicUsize,
+    stop: Arc<AtomicBool>,
+    pub stats: Arc<PacerStats>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the media pacer is overloaded or stopped")]
+pub struct PacerFull;
+
+impl Pacer {
+    /// Starts `threads` workers (at least one). `max_streams_per_worker`
+    /// bounds each worker's queue of streams waiting to join.
+    pub fn start(threads: usize) -> std::io::Result<Self> {
+        g711::warm_up();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(PacerStats::new());
+        let mut workers = Vec::new();
+        for i in 0..threads.max(1) {
+            let (tx, rx) = sync_channel(4096);
+            let stop = stop.clone();
+            let stats = stats.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("rtp-pacer-{i}"))
+                .spawn(move || run_worker(rx, stop, stats))?;
+            workers.push(Worker {
+                streams: tx,
+                thread: Some(thread),
+            });
+        }
+        Ok(Pacer {
+            workers,
+            next: AtomicUsize::new(0),
+            stop,
+            stats,
+        })
+    }
+
+    /// Starts sending a stream's frames (silence until audio is queued).
+    pub fn add(&self, stream: Arc<OutboundStream>) -> Result<(), PacerFull> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        match self.workers[i].streams.try_send(stream) {
+            Ok(()) => {
+                self.stats.active_streams.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Err(PacerFull),
+        }
+    }
+}
+
+impl Drop for Pacer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        for w in &mut self.workers {
+            if let Some(t) = w.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+fn run_worker(
+    incoming: Receiver<Arc<OutboundStream>>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<PacerStats>,
+) {
+    let epoch = Instant::now();
+    let mut tick: u64 = 0;
+    let mut slots: Vec<Vec<Arc<OutboundStream>>> = (0..SLOTS).map(|_| Vec::new()).collect();
+    let mut packet = [0u8; HEADER_LEN + FRAME_SAMPLES];
+    let tick_length = FRAME / SLOTS as u32;
+    while !stop.load(Ordering::Acquire) {
+        while let Ok(stream) = incoming.try_recv() {
+            slots[((tick + 1) % SLOTS) as usize].push(stream);
+        }
+        let due = epoch + tick_length * tick as u32;
+        let slot = &mut slots[(tick % SLOTS) as usize];
+        let before = slot.len();
+        slot.retain(|s| !s.is_closed());
+        let removed = before - slot.len();
+        if removed > 0 {
+            stats.active_streams.fetch_sub(removed, Ordering::Relaxed);
+        }
+        let mut sent = 0;
+        let mut failed = 0;
+        for stream in slot.iter() {
+            if stream.send_frame(&mut packet) {
+                sent += 1;
+            } else {
+                failed += 1;
+            }
+            stats.record_lateness(Instant::now().saturating_duration_since(due));
+        }
+        stats.packets_sent.fetch_add(sent, Ordering::Relaxed);
+        if failed > 0 {
+            stats.send_failures.fetch_add(failed, Ordering::Relaxed);
+        }
+        tick += 1;
+        let next = epoch + tick_length * tick as u32;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtp::packet::RtpPacket;
+
+    #[test]
+    fn a_prompt_sequence_is_sent_back_to_back_at_twenty_milliseconds() {
+        let pacer = Pacer::start(1).unwrap();
+        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.set_nonblocking(true).unwrap();
+        let stream = OutboundStream::new(sender, receiver.local_addr().unwrap(), Codec::Pcmu, 0);
+        // Two prompts of 250 samples: the second starts mid-packet.
+        let (done_tx, done_rx) = oneshot::channel();
+        stream.enqueue(Arc::from(vec![1u8; 250]), None);
+        stream.enqueue(Arc::from(vec![2u8; 250]), Some(done_tx));
+        pacer.add(stream.clone()).unwrap();
+        let mut buf = [0u8; 512];
+        let mut packets = Vec::new();
+        let start = Instant::now();
+        for _ in 0..10 {
+            let n = receiver.recv(&mut buf).unwrap();
+            let p = RtpPacket::parse(&buf[..n]).unwrap();
+            packets.push((
+                p.marker,
+                p.sequence,
+                p.timestamp,
+                p.ssrc,
+                p.payload.to_vec(),
+            ));
+        }
+        let elapsed = start.elapsed();
+        stream.close();
+        assert!(
+            done_rx.blocking_recv().is_ok(),
+            "the last prompt's completion fired"
+        );
+        // Marker on the first packet only; sequence +1 and timestamp +160.
+        assert!(packets[0].0 && packets[1..].iter().all(|p| !p.0));
+        for w in packets.windows(2) {
+            assert_eq!(w[1].1, w[0].1.wrapping_add(1));
+            assert_eq!(w[1].2, w[0].2.wrapping_add(160));
+            assert_eq!(w[1].3, w[0].3);
+        }
+        let audio: Vec<u8> = packets.iter().flat_map(|p| p.4.clone()).collect();
+        assert!(audio[..250].iter().all(|&b| b == 1));
+        assert!(audio[250..500].iter().all(|&b| b == 2));
+        assert!(
+            audio[500..].iter().all(|&b| b == 0xFF),
+            "silence after the prompts"
+        );
+        // Nine intervals of 20 ms after the first packet arrived.
+        assert!(elapsed >= Duration::from_millis(175), "{elapsed:?}");
+    }
+
+    #[test]
+    fn lateness_quantiles() {
+        let stats = PacerStats::new();
+        for us in 0..100 {
+            stats.record_lateness(Duration::from_micros(us * 10));
+        }
+        assert_eq!(stats.lateness_quantile(0.5), Duration::from_micros(500));
+        assert_eq!(stats.lateness_quantile(0.99), Duration::from_micros(990));
+    }
+}

@@ -1,0 +1,325 @@
+//! The engine against sipp, a real SIP peer, on loopback: calls in with
+//! digits sent three ways, hang-ups mid-prompt, cancels before answer,
+//! refused offers; and `dial` to sipp answering, busy and never answering.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use touchtone_sip::testflow::{TestFlow, TestFlowReport};
+use touchtone_sip::{
+    CallHandler, Channel, CollectSpec, DialError, DialProgress, DialRequest, Engine, Prompt,
+    SipConfig, TrunkConfig,
+};
+use touchtone_testkit::programs::free_udp_port;
+use touchtone_testkit::sipp::Sipp;
+
+fn scenario(name: &str) -> String {
+    let path = format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn config() -> SipConfig {
+    let rtp = free_udp_port() & !1;
+    SipConfig {
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        rtp_port_min: rtp,
+        rtp_port_max: rtp.saturating_add(200).min(65534),
+        pacer_threads: 1,
+        ..SipConfig::default()
+    }
+}
+
+async fn engine_with_test_flow(answer_delay: Duration) -> (Engine, mpsc::Receiver<TestFlowReport>) {
+    let (tx, rx) = mpsc::channel(16);
+    let flow = TestFlow {
+        reports: Some(tx),
+        ..TestFlow::default()
+    };
+    let engine = Engine::start_with_answer_delay(config(), Arc::new(flow), answer_delay)
+        .await
+        .expect("engine starts");
+    (engine, rx)
+}
+
+async fn expect_report(reports: &mut mpsc::Receiver<TestFlowReport>) -> TestFlowReport {
+    tokio::time::timeout(Duration::from_secs(20), reports.recv())
+        .await
+        .expect("the flow reported in time")
+        .expect("a report")
+}
+
+async fn assert_sipp_ok(sipp: Sipp) {
+    let outcome = sipp.finish(Duration::from_secs(30)).await;
+    assert!(outcome.success, "{}", outcome.log);
+}
+
+async fn wait_for_no_calls(engine: &Engine) {
+    let start = Instant::now();
+    while engine.stats().active_calls > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "calls still up: {:?}",
+            engine.stats()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_caller_keys_rfc4733_digits_and_hears_them_read_back() {
+    let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
+    let sent_before = engine.stats().packets_sent;
+    let sipp = Sipp::start(
+        &scenario("caller_rfc4733.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    let report = expect_report(&mut reports).await;
+    assert_eq!(report.digits.as_deref(), Some("1234"));
+    assert!(!report.hung_up_by_caller);
+    assert_sipp_ok(sipp).await;
+    // Greeting (0.9 s) or part of it, then four tones: at least a second of RTP.
+    assert!(
+        engine.stats().packets_sent - sent_before >= 50,
+        "{:?}",
+        engine.stats()
+    );
+    wait_for_no_calls(&engine).await;
+}
+
+#[tokio::test]
+async fn sip_info_digits_are_collected() {
+    let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
+    let sipp = Sipp::start(
+        &scenario("caller_info.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    let report = expect_report(&mut reports).await;
+    assert_eq!(report.digits.as_deref(), Some("97*"));
+    assert_sipp_ok(sipp).await;
+}
+
+fn sox_tones(keys: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let freqs = |k: char| match k {
+        '1' => (697, 1209),
+        '2' => (697, 1336),
+        '3' => (697, 1477),
+        '4' => (770, 1209),
+        '5' => (770, 1336),
+        '#' => (941, 1477),
+        _ => panic!("no tone for {k}"),
+    };
+    let mut audio = Vec::new();
+    let run = |args: &[&str]| {
+        let out = dir.path().join("part.ulaw");
+        let status = std::process::Command::new("sox")
+            .args(["-n", "-r", "8000", "-c", "1", "-e", "mu-law", "-t", "raw"])
+            .arg(&out)
+            .args(args)
+            .status()
+            .expect("sox runs (Debian package sox)");
+        assert!(status.success());
+        std::fs::read(&out).unwrap()
+    };
+    audio.extend(run(&["trim", "0", "0.5"]));
+    for k in keys.chars() {
+        let (low, high) = freqs(k);
+        audio.extend(run(&[
+            "synth",
+            "0.08",
+            "sine",
+            &low.to_string(),
+            "sine",
+            &high.to_string(),
+            "channels",
+            "1",
+            "vol",
+            "-8dB",
+        ]));
+        audio.extend(run(&["trim", "0", "0.08"]));
+    }
+    audio.extend(run(&["trim", "0", "3"]));
+    audio
+}
+
+#[tokio::test]
+async fn in_band_tones_from_a_peer_without_telephone_event_are_detected() {
+    let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
+    let tones = sox_tones("12345#");
+    let sipp = Sipp::start(
+        &scenario("caller_inband.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[("tones.ulaw", &tones)],
+    );
+    let report = expect_report(&mut reports).await;
+    assert_eq!(report.digits.as_deref(), Some("12345"));
+    assert_sipp_ok(sipp).await;
+}
+
+/// Plays a long prompt and records how the flow ended.
+struct LongPrompt {
+    ended: mpsc::Sender<(Result<(), touchtone_sip::ChannelError>, Instant)>,
+}
+
+#[async_trait::async_trait]
+impl CallHandler for LongPrompt {
+    async fn handle(&self, mut channel: Channel) {
+        let prompt = Prompt::tone(440.0, 10_000, -15.0);
+        let r = channel.play(&[prompt], false).await.map(|_| ());
+        let _ = self.ended.send((r, Instant::now())).await;
+    }
+}
+
+#[tokio::test]
+async fn a_caller_hanging_up_mid_prompt_ends_the_flow_at_once() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let engine = Engine::start(config(), Arc::new(LongPrompt { ended: tx }))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let sipp = Sipp::start(
+        &scenario("caller_hangs_up_mid_prompt.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    let (result, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result, Err(touchtone_sip::ChannelError::HungUp));
+    assert!(
+        at - started < Duration::from_secs(5),
+        "the 10 s prompt was cut short"
+    );
+    assert_sipp_ok(sipp).await;
+    wait_for_no_calls(&engine).await;
+}
+
+#[tokio::test]
+async fn a_call_cancelled_before_answer_never_reaches_the_flow() {
+    let (engine, mut reports) = engine_with_test_flow(Duration::from_secs(3)).await;
+    let sipp = Sipp::start(
+        &scenario("caller_cancels.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    assert_sipp_ok(sipp).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        reports.try_recv().is_err(),
+        "the cancelled call was answered"
+    );
+    assert_eq!(engine.stats().active_calls, 0);
+}
+
+#[tokio::test]
+async fn an_offer_without_a_common_codec_gets_488() {
+    let (engine, _reports) = engine_with_test_flow(Duration::ZERO).await;
+    let sipp = Sipp::start(
+        &scenario("caller_no_common_codec.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    assert_sipp_ok(sipp).await;
+    assert_eq!(engine.stats().active_calls, 0);
+}
+
+struct Idle;
+
+#[async_trait::async_trait]
+impl CallHandler for Idle {
+    async fn handle(&self, channel: Channel) {
+        channel.ended().await;
+    }
+}
+
+async fn dialer_towards(callee: &Sipp) -> Engine {
+    let mut cfg = config();
+    cfg.trunk = Some(TrunkConfig {
+        uri: format!("sip:{}", callee.addr()),
+        username: None,
+        password: None,
+        caller_id: Some("4000".into()),
+    });
+    Engine::start(cfg, Arc::new(Idle)).await.unwrap()
+}
+
+#[tokio::test]
+async fn dial_reports_ringing_then_answer_and_hears_the_callees_digits() {
+    let callee = Sipp::start(&scenario("callee_answers.xml"), None, 1, &[], &[]);
+    let engine = dialer_towards(&callee).await;
+    let (progress_tx, mut progress) = mpsc::channel(8);
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout: Some(Duration::from_secs(10)),
+    };
+    let mut channel = engine
+        .dial(request, Some(progress_tx), CancellationToken::new())
+        .await
+        .expect("the callee answers");
+    assert_eq!(progress.recv().await, Some(DialProgress::Ringing));
+    assert_eq!(progress.recv().await, Some(DialProgress::Answered));
+    let spec = CollectSpec {
+        first_digit_timeout: Duration::from_secs(5),
+        ..CollectSpec::default()
+    };
+    let collected = channel
+        .play_and_collect(&[Prompt::tone(600.0, 200, -15.0)], &spec)
+        .await
+        .unwrap();
+    assert_eq!(collected.digits, "42");
+    channel.hangup().await;
+    assert_sipp_ok(callee).await;
+    wait_for_no_calls(&engine).await;
+}
+
+#[tokio::test]
+async fn dial_to_a_busy_callee_reports_busy() {
+    let callee = Sipp::start(&scenario("callee_busy.xml"), None, 1, &[], &[]);
+    let engine = dialer_towards(&callee).await;
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout: None,
+    };
+    let result = engine.dial(request, None, CancellationToken::new()).await;
+    assert_eq!(result.err(), Some(DialError::Busy));
+    assert_sipp_ok(callee).await;
+}
+
+#[tokio::test]
+async fn dial_that_is_never_answered_is_cancelled_at_the_ring_timeout() {
+    let callee = Sipp::start(&scenario("callee_never_answers.xml"), None, 1, &[], &[]);
+    let engine = dialer_towards(&callee).await;
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout: Some(Duration::from_secs(2)),
+    };
+    let started = Instant::now();
+    let result = engine.dial(request, None, CancellationToken::new()).await;
+    assert_eq!(result.err(), Some(DialError::NoAnswer));
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_sipp_ok(callee).await;
+}
