@@ -9,6 +9,7 @@
 //! (`slapd ldap-utils`, `samba`, `sip-tester`, `baresip`); a test that
 //! needs one fails, never skips, when it is missing.
 
+pub mod baresip;
 mod certs;
 mod database;
 mod ldap_tools;

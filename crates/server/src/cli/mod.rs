@@ -4,6 +4,7 @@
 //! may run while the server is up.
 
 mod admin;
+mod sip_test;
 
 use std::path::PathBuf;
 
@@ -65,12 +66,17 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Answer SIP calls with a small test flow (beep, collect digits, play
+    /// them back) to try the telephony engine with a softphone.
+    #[command(name = "sip-test")]
+    SipTest(sip_test::SipTestArgs),
 }
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::SipTest(args) => sip_test::run(args).await,
         Command::Serve => serve(&cli.config).await,
         Command::Init { data_dir, force } => init(&cli.config, &data_dir, force),
         Command::ApiUser(cmd) => admin::api_user(&cli.config, cmd).await,

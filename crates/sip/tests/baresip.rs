@@ -1,0 +1,114 @@
+//! The engine against baresip, a real softphone: it calls in and keys
+//! digits (and must hear them played back), and it answers our outbound
+//! call (and must hear what we played). What baresip heard is checked by
+//! running the DTMF detector over its recording.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use touchtone_sip::dtmf::goertzel::DtmfDetector;
+use touchtone_sip::testflow::{TestFlow, read_back};
+use touchtone_sip::{CallHandler, Channel, DialRequest, Engine, SipConfig};
+use touchtone_testkit::baresip::Baresip;
+use touchtone_testkit::programs::free_udp_port;
+
+fn config() -> SipConfig {
+    let rtp = free_udp_port() & !1;
+    SipConfig {
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        rtp_port_min: rtp,
+        rtp_port_max: rtp.saturating_add(200).min(65534),
+        pacer_threads: 1,
+        ..SipConfig::default()
+    }
+}
+
+/// Digits the DTMF detector finds in a recording.
+fn digits_heard(path: &Path) -> String {
+    let reader = hound::WavReader::open(path).expect("baresip's recording");
+    assert_eq!(reader.spec().sample_rate, 8000, "{:?}", reader.spec());
+    let samples: Vec<i16> = reader
+        .into_samples::<i16>()
+        .map(|s| s.unwrap_or(0))
+        .collect();
+    let mut found = String::new();
+    DtmfDetector::new().feed(samples, |d| found.push(d.as_char()));
+    found
+}
+
+async fn wait_for_recording(phone: &Baresip) -> std::path::PathBuf {
+    let start = Instant::now();
+    loop {
+        if let Some(p) = phone.recordings().into_iter().next() {
+            return p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "baresip recorded nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn baresip_calls_in_keys_digits_and_hears_them_played_back() {
+    let (tx, mut reports) = mpsc::channel(4);
+    let flow = TestFlow {
+        reports: Some(tx),
+        ..TestFlow::default()
+    };
+    let engine = Engine::start(config(), Arc::new(flow)).await.unwrap();
+    let mut phone = Baresip::start("caller", None).await;
+    phone
+        .command("dial", &format!("sip:ivr@{}", engine.sip_addr()))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for key in ["7", "0", "3", "#"] {
+        phone.command("sndcode", key).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let report = tokio::time::timeout(Duration::from_secs(15), reports.recv())
+        .await
+        .expect("the flow finished")
+        .expect("a report");
+    assert_eq!(report.digits.as_deref(), Some("703"));
+    // The flow plays the digits back and hangs up; baresip's file is then
+    // complete.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let recording = wait_for_recording(&phone).await;
+    phone.stop().await;
+    assert_eq!(digits_heard(&recording), "703");
+}
+
+struct Idle;
+
+#[async_trait::async_trait]
+impl CallHandler for Idle {
+    async fn handle(&self, channel: Channel) {
+        channel.ended().await;
+    }
+}
+
+#[tokio::test]
+async fn baresip_answers_an_outbound_call_and_hears_the_audio() {
+    let engine = Engine::start(config(), Arc::new(Idle)).await.unwrap();
+    let mut phone = Baresip::start("callee", None).await;
+    let request = DialRequest {
+        to: format!("sip:callee@{}", phone.sip_addr()),
+        caller_id: Some("4000".into()),
+        ring_timeout: Some(Duration::from_secs(10)),
+    };
+    let mut channel = engine
+        .dial(request, None, CancellationToken::new())
+        .await
+        .expect("baresip answers");
+    channel.play(&read_back("4829*"), false).await.unwrap();
+    channel.hangup().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let recording = wait_for_recording(&phone).await;
+    phone.stop().await;
+    assert_eq!(digits_heard(&recording), "4829*");
+}
