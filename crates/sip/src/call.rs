@@ -13,6 +13,31 @@ use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, HeadersExt, Request, StatusCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One place under the engine's `max_calls`, taken atomically before any
+/// work is done for a call and given back when dropped.
+pub(crate) struct CallSlot {
+    counter: Arc<AtomicUsize>,
+}
+
+impl CallSlot {
+    pub fn take(counter: &Arc<AtomicUsize>, max: usize) -> Option<CallSlot> {
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| CallSlot {
+                counter: counter.clone(),
+            })
+    }
+}
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -29,7 +54,8 @@ pub(crate) struct CallTask {
     pub local_media: LocalMedia,
     pub digits: mpsc::Sender<(Digit, DigitSource)>,
     pub ended: CancellationToken,
-    pub active_calls: Arc<AtomicUsize>,
+    /// Held for the call's lifetime; frees its place under `max_calls`.
+    pub slot: CallSlot,
     pub rtp_timeout: Option<Duration>,
     pub call_id: String,
 }
@@ -115,7 +141,6 @@ impl CallTask {
         self.media.stop();
         self.ended.cancel();
         self.dialog_layer.remove_dialog(&self.dialog.id());
-        self.active_calls.fetch_sub(1, Ordering::Relaxed);
     }
 
     async fn on_info(&self, req: &Request, handle: TransactionHandle) {

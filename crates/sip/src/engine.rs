@@ -2,7 +2,7 @@
 //! call set-up (SDP answer, media, `Channel` handed to the call handler) and
 //! outbound `dial`.
 
-use crate::call::{CallTask, sdp_headers};
+use crate::call::{CallSlot, CallTask, sdp_headers};
 use crate::channel::{CallInfo, Channel};
 use crate::config::SipConfig;
 use crate::dtmf::{Digit, DigitSource};
@@ -323,9 +323,8 @@ impl Engine {
         );
         let local_uri = Uri::try_from(local.as_str())
             .map_err(|e| DialError::Failed(format!("bad caller ID {caller_user}: {e}")))?;
-        if inner.active_calls.load(Ordering::Relaxed) >= inner.config.max_calls {
-            return Err(DialError::Failed("too many calls in progress".into()));
-        }
+        let slot = CallSlot::take(&inner.active_calls, inner.config.max_calls)
+            .ok_or_else(|| DialError::Failed("too many calls in progress".into()))?;
         let socket = inner
             .ports
             .bind()
@@ -443,6 +442,7 @@ impl Engine {
         }
         start_call(
             inner,
+            slot,
             dialog,
             states,
             socket,
@@ -470,6 +470,7 @@ fn status_error(code: u16) -> DialError {
 #[allow(clippy::too_many_arguments)] // one call's negotiated pieces, assembled once
 fn start_call(
     inner: &Arc<EngineInner>,
+    slot: CallSlot,
     dialog: InviteDialog,
     states: DialogStateReceiver,
     socket: std::net::UdpSocket,
@@ -498,7 +499,6 @@ fn start_call(
     }
     let (command_tx, command_rx) = mpsc::channel(8);
     let ended = CancellationToken::new();
-    inner.active_calls.fetch_add(1, Ordering::Relaxed);
     let task = CallTask {
         dialog,
         dialog_layer: inner.dialog_layer.clone(),
@@ -508,7 +508,7 @@ fn start_call(
         local_media,
         digits: digit_tx,
         ended: ended.clone(),
-        active_calls: inner.active_calls.clone(),
+        slot,
         rtp_timeout: (inner.config.rtp_timeout_secs > 0)
             .then(|| Duration::from_secs(inner.config.rtp_timeout_secs)),
         call_id: info.call_id.clone(),
@@ -526,6 +526,14 @@ async fn dispatch(
             tx = incoming.recv() => match tx { Some(tx) => tx, None => return },
             _ = inner.cancel.cancelled() => return,
         };
+        if body_is_truncated(&tx.original) {
+            // RFC 3261 §18.3: a datagram that ends before Content-Length
+            // says is an error; requests get 400.
+            tokio::spawn(async move {
+                let _ = tx.reply(StatusCode::BadRequest).await;
+            });
+            continue;
+        }
         let has_to_tag = tx
             .original
             .to_header()
@@ -572,12 +580,19 @@ async fn dispatch(
     }
 }
 
+fn body_is_truncated(request: &rsipstack::sip::Request) -> bool {
+    request
+        .header_value("Content-Length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|declared| declared > request.body().len())
+}
+
 async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
     let req = tx.original.clone();
-    if inner.active_calls.load(Ordering::Relaxed) >= inner.config.max_calls {
+    let Some(slot) = CallSlot::take(&inner.active_calls, inner.config.max_calls) else {
         let _ = tx.reply(StatusCode::ServiceUnavailable).await;
         return;
-    }
+    };
     let content_type = req.header_value("Content-Type").unwrap_or_default();
     if !req.body().is_empty()
         && !content_type
@@ -691,6 +706,7 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
     let answer = local_media.render().into_bytes();
     let channel = match start_call(
         &inner,
+        slot,
         dialog.clone(),
         states,
         socket,
