@@ -55,7 +55,7 @@ pub(crate) struct CallTask {
     pub digits: mpsc::Sender<(Digit, DigitSource)>,
     pub ended: CancellationToken,
     /// Held for the call's lifetime; frees its place under `max_calls`.
-    pub slot: CallSlot,
+    pub _slot: CallSlot,
     pub rtp_timeout: Option<Duration>,
     pub call_id: String,
 }

@@ -508,7 +508,7 @@ fn start_call(
         local_media,
         digits: digit_tx,
         ended: ended.clone(),
-        slot,
+        _slot: slot,
         rtp_timeout: (inner.config.rtp_timeout_secs > 0)
             .then(|| Duration::from_secs(inner.config.rtp_timeout_secs)),
         call_id: info.call_id.clone(),
@@ -706,7 +706,7 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
     let answer = local_media.render().into_bytes();
     let channel = match start_call(
         &inner,
-        slot,
+        _slot: slot,
         dialog.clone(),
         states,
         socket,
