@@ -706,7 +706,7 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
     let answer = local_media.render().into_bytes();
     let channel = match start_call(
         &inner,
-        _slot: slot,
+        slot,
         dialog.clone(),
         states,
         socket,
