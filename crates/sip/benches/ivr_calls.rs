@@ -1,0 +1,261 @@
+//! Load benchmark of the telephony engine: sipp places calls that hear
+//! prompts for about 30 s and key three digit strings (RFC 4733) while the
+//! prompts play, like a password-reset caller. Prints, per load level:
+//! CPU seconds of this process (the engine; sipp is a separate process)
+//! per call-minute, resident memory per call, the 99th percentile of RTP
+//! send lateness, and digits lost.
+//!
+//! Run: `cargo bench -p touchtone-sip --bench ivr_calls` (levels from
+//! `IVR_BENCH_LEVELS`, default "200,1000"; calls are started at
+//! `IVR_BENCH_RATE` per second, default 50).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use touchtone_sip::{CallHandler, Channel, CollectSpec, Engine, Prompt, SipConfig};
+use touchtone_testkit::programs::free_udp_port;
+use touchtone_testkit::sipp::Sipp;
+
+const EXPECTED: [&str; 3] = ["4878378", "2468", "2468"];
+
+#[derive(Default)]
+struct Results {
+    calls: u64,
+    complete: u64,
+    digit_strings_lost: u64,
+    call_seconds: f64,
+}
+
+struct BenchFlow {
+    prompt: Prompt,
+    results: Arc<Mutex<Results>>,
+}
+
+#[async_trait::async_trait]
+impl CallHandler for BenchFlow {
+    async fn handle(&self, mut channel: Channel) {
+        let started = Instant::now();
+        let spec = CollectSpec {
+            max_digits: 10,
+            first_digit_timeout: Duration::from_secs(12),
+            inter_digit_timeout: Duration::from_secs(3),
+            ..CollectSpec::default()
+        };
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            match channel
+                .play_and_collect(std::slice::from_ref(&self.prompt), &spec)
+                .await
+            {
+                Ok(c) => got.push(c.digits),
+                Err(_) => break,
+            }
+        }
+        // Keep talking until the caller hangs up.
+        let _ = channel
+            .play(
+                &[
+                    self.prompt.clone(),
+                    self.prompt.clone(),
+                    self.prompt.clone(),
+                ],
+                false,
+            )
+            .await;
+        channel.ended().await;
+        let mut r = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        r.calls += 1;
+        r.call_seconds += started.elapsed().as_secs_f64();
+        let lost = EXPECTED
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| got.get(*i).map(String::as_str) != Some(**e))
+            .count();
+        r.digit_strings_lost += lost as u64;
+        if lost == 0 {
+            r.complete += 1;
+        }
+    }
+}
+
+fn cpu_seconds() -> f64 {
+    // /proc/self/stat fields 14 and 15: utime and stime in clock ticks.
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(") ").map(|(_, s)| s).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks / hz
+}
+
+/// CPU seconds per thread name (pacer threads, tokio workers, ...).
+fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let name = head.split_once(" (").map(|(_, n)| n).unwrap_or("?");
+        let name = name
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_string();
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        *out.entry(name).or_insert(0.0) += ticks / hz;
+    }
+    out
+}
+
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max.min(1_048_576);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+async fn run_level(concurrent: u32, rate: u32) {
+    let results = Arc::new(Mutex::new(Results::default()));
+    let flow = BenchFlow {
+        prompt: Prompt::concat(&[
+            Prompt::tone(440.0, 2500, -15.0),
+            Prompt::tone(620.0, 3000, -15.0),
+        ]),
+        results: results.clone(),
+    };
+    let config = SipConfig {
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        rtp_port_min: 20000,
+        rtp_port_max: 39998,
+        max_calls: 20_000,
+        rtp_timeout_secs: 0,
+        ..SipConfig::default()
+    };
+    let engine = Engine::start(config, Arc::new(flow)).await.expect("engine");
+    let scenario = std::fs::read_to_string(format!(
+        "{}/benches/ivr_load.xml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("scenario");
+    let total = concurrent * 2;
+    let rss_before = rss_bytes();
+    let cpu_before = cpu_seconds();
+    let threads_before = cpu_by_thread();
+    engine.reset_lateness();
+    let sipp = Sipp::start(
+        &scenario,
+        Some(engine.sip_addr()),
+        total,
+        &[
+            "-l",
+            &concurrent.to_string(),
+            "-r",
+            &rate.to_string(),
+            "-max_recv_loops",
+            "10000",
+        ],
+        &[],
+    );
+    let started = Instant::now();
+    let mut peak_calls = 0;
+    let mut peak_rss = rss_before;
+    let sampler = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let s = engine.stats();
+            peak_calls = peak_calls.max(s.active_calls);
+            peak_rss = peak_rss.max(rss_bytes());
+        }
+    };
+    let outcome = tokio::select! {
+        o = sipp.finish(Duration::from_secs(600)) => o,
+        _ = sampler => unreachable!("the sampler never ends"),
+    };
+    // Let the last calls' flows record their results.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cpu = cpu_seconds() - cpu_before;
+    let stats = engine.stats();
+    let r = results.lock().unwrap_or_else(|e| e.into_inner());
+    let call_minutes = r.call_seconds / 60.0;
+    println!(
+        "level {concurrent}: {} calls in {:.0} s, peak {peak_calls} concurrent; CPU {cpu:.1} s = {:.4} CPU-s per call-minute; \
+         memory {:.1} KiB per call (peak RSS {:.0} MiB); RTP send lateness p99 {:.2} ms (max bucket {:.2} ms); \
+         {} packets sent, {} send failures; digit strings lost {} of {} (calls with every digit: {}); sipp {}",
+        r.calls,
+        started.elapsed().as_secs_f64(),
+        cpu / call_minutes.max(1e-9),
+        (peak_rss.saturating_sub(rss_before)) as f64 / 1024.0 / peak_calls.max(1) as f64,
+        peak_rss as f64 / 1048576.0,
+        stats.send_lateness_p99.as_secs_f64() * 1000.0,
+        stats.send_lateness_max_bucket.as_secs_f64() * 1000.0,
+        stats.packets_sent,
+        stats.send_failures,
+        r.digit_strings_lost,
+        r.calls * 3,
+        r.complete,
+        if outcome.success {
+            "ok"
+        } else {
+            "reported failed calls"
+        },
+    );
+    let threads_after = cpu_by_thread();
+    let breakdown: Vec<String> = threads_after
+        .iter()
+        .map(|(name, after)| {
+            format!(
+                "{name} {:.1}",
+                after - threads_before.get(name).copied().unwrap_or(0.0)
+            )
+        })
+        .collect();
+    println!("  CPU seconds by thread: {}", breakdown.join(", "));
+    if !outcome.success {
+        eprintln!(
+            "{}",
+            outcome.log.lines().take(40).collect::<Vec<_>>().join("\n")
+        );
+    }
+    engine.shutdown();
+}
+
+fn main() {
+    raise_fd_limit();
+    let levels: Vec<u32> = std::env::var("IVR_BENCH_LEVELS")
+        .unwrap_or_else(|_| "200,1000".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let rate: u32 = std::env::var("IVR_BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    for level in levels {
+        runtime.block_on(run_level(level, rate));
+    }
+}
