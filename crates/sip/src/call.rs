@@ -91,6 +91,12 @@ impl CallTask {
                             {
                                 if (200..300).contains(&status) {
                                     let _ = reply.send(TransferOutcome::Completed);
+                                    // RFC 5589 §6.1: the transferor hangs up
+                                    // once the target answered. The 200 for
+                                    // this NOTIFY goes out from the
+                                    // transaction's task; give it a moment
+                                    // so the BYE does not overtake it.
+                                    tokio::time::sleep(Duration::from_millis(100)).await;
                                     let _ = self.dialog.bye().await;
                                     break;
                                 }

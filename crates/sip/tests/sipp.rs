@@ -323,3 +323,105 @@ async fn dial_that_is_never_answered_is_cancelled_at_the_ring_timeout() {
     );
     assert_sipp_ok(callee).await;
 }
+
+async fn challenged_dial(password: &str) -> (Result<Channel, DialError>, Sipp) {
+    let callee = Sipp::start(&scenario("callee_challenges.xml"), None, 1, &[], &[]);
+    let mut cfg = config();
+    cfg.trunk = Some(TrunkConfig {
+        uri: format!("sip:{}", callee.addr()),
+        username: Some("trunkuser".into()),
+        password: Some(password.into()),
+        caller_id: Some("4000".into()),
+    });
+    let engine = Engine::start(cfg, Arc::new(Idle)).await.unwrap();
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout: Some(Duration::from_secs(10)),
+    };
+    (
+        engine.dial(request, None, CancellationToken::new()).await,
+        callee,
+    )
+}
+
+#[tokio::test]
+async fn a_trunk_that_challenges_gets_a_digest_answer() {
+    let (result, callee) = challenged_dial("s3cret").await;
+    let mut channel = result.expect("answered after the digest challenge");
+    channel.hangup().await;
+    assert_sipp_ok(callee).await;
+}
+
+#[tokio::test]
+async fn wrong_trunk_credentials_are_reported_as_an_authentication_failure() {
+    let (result, callee) = challenged_dial("wrong").await;
+    assert_eq!(result.err(), Some(DialError::AuthenticationFailed(403)));
+    assert_sipp_ok(callee).await;
+}
+
+/// Transfers every call to the helpdesk and reports the outcome.
+struct Transfers {
+    outcomes: mpsc::Sender<touchtone_sip::TransferOutcome>,
+}
+
+#[async_trait::async_trait]
+impl CallHandler for Transfers {
+    async fn handle(&self, mut channel: Channel) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if let Ok(outcome) = channel.transfer("sip:helpdesk@127.0.0.1:5999").await {
+            let _ = self.outcomes.send(outcome).await;
+        }
+    }
+}
+
+async fn transfer_outcome(scenario_name: &str) -> touchtone_sip::TransferOutcome {
+    let (tx, mut rx) = mpsc::channel(4);
+    let engine = Engine::start(config(), Arc::new(Transfers { outcomes: tx }))
+        .await
+        .unwrap();
+    let sipp = Sipp::start(
+        &scenario(scenario_name),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    let outcome = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_sipp_ok(sipp).await;
+    wait_for_no_calls(&engine).await;
+    outcome
+}
+
+#[tokio::test]
+async fn a_transfer_the_peer_carries_out_completes_and_ends_our_leg() {
+    assert_eq!(
+        transfer_outcome("caller_accepts_transfer.xml").await,
+        touchtone_sip::TransferOutcome::Completed
+    );
+}
+
+#[tokio::test]
+async fn a_refused_transfer_reports_the_status_and_the_call_goes_on() {
+    assert_eq!(
+        transfer_outcome("caller_refuses_transfer.xml").await,
+        touchtone_sip::TransferOutcome::Failed(Some(603))
+    );
+}
+
+#[tokio::test]
+async fn a_reinvite_to_hold_is_answered_recvonly() {
+    let engine = Engine::start(config(), Arc::new(Idle)).await.unwrap();
+    let sipp = Sipp::start(
+        &scenario("caller_holds.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    assert_sipp_ok(sipp).await;
+    wait_for_no_calls(&engine).await;
+}
