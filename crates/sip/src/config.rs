@@ -79,6 +79,19 @@ pub struct TrunkConfig {
     pub password: Option<String>,
     /// Caller ID (the user part of From) for outbound calls.
     pub caller_id: Option<String>,
+    /// REGISTER with the trunk (using `username`/`password`) and keep the
+    /// registration fresh, for trunks that route inbound calls only to
+    /// registered endpoints.
+    #[serde(default)]
+    pub register: bool,
+    /// Registration lifetime asked for; refreshed at 3/4 of what the
+    /// registrar grants, with back-off after failures.
+    #[serde(default = "default_register_expires")]
+    pub register_expires_secs: u32,
+}
+
+fn default_register_expires() -> u32 {
+    300
 }
 
 impl std::fmt::Debug for TrunkConfig {
@@ -88,6 +101,8 @@ impl std::fmt::Debug for TrunkConfig {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("caller_id", &self.caller_id)
+            .field("register", &self.register)
+            .field("register_expires_secs", &self.register_expires_secs)
             .finish()
     }
 }

@@ -104,6 +104,7 @@ struct EngineInner {
     handler: Arc<dyn CallHandler>,
     cancel: CancellationToken,
     answer_delay: Duration,
+    trunk_registered: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A running SIP user agent. Cloning shares it; `shutdown` stops it.
@@ -254,12 +255,22 @@ impl Engine {
             handler,
             cancel: cancel.clone(),
             answer_delay,
+            trunk_registered: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         });
+        if let Some(trunk) = inner.config.trunk.as_ref().filter(|t| t.register) {
+            spawn_registration(&inner, endpoint_inner.clone(), trunk)?;
+        }
         tokio::spawn(async move { endpoint.serve().await });
         let dispatcher = inner.clone();
         tokio::spawn(async move { dispatch(dispatcher, incoming).await });
         info!(%sip_addr, "SIP engine started");
         Ok(Engine { inner })
+    }
+
+    /// Whether the trunk accepted our last REGISTER (false when
+    /// registration is not configured).
+    pub fn trunk_registered(&self) -> bool {
+        self.inner.trunk_registered.load(Ordering::Relaxed)
     }
 
     /// The UDP address SIP is received on.
@@ -454,6 +465,51 @@ impl Engine {
         )
         .map_err(|e| DialError::Failed(e.to_string()))
     }
+}
+
+/// Registers with the trunk and keeps the registration fresh until the
+/// engine shuts down.
+fn spawn_registration(
+    inner: &Arc<EngineInner>,
+    endpoint: rsipstack::transaction::endpoint::EndpointInnerRef,
+    trunk: &crate::config::TrunkConfig,
+) -> Result<(), EngineError> {
+    let (Some(username), Some(password)) = (trunk.username.clone(), trunk.password.clone()) else {
+        return Err(EngineError::Config(
+            "sip.trunk.register needs sip.trunk.username and sip.trunk.password".into(),
+        ));
+    };
+    let server = Uri::try_from(trunk.uri.as_str())
+        .map_err(|e| EngineError::Config(format!("sip.trunk.uri {}: {e}", trunk.uri)))?;
+    let credential = Credential {
+        username,
+        password,
+        realm: None,
+        auth_username: None,
+    };
+    let mut registration =
+        rsipstack::dialog::registration::Registration::new(endpoint, Some(credential));
+    let registered = inner.trunk_registered.clone();
+    let token = inner.cancel.child_token();
+    let expires = trunk.register_expires_secs;
+    tokio::spawn(async move {
+        registration
+            .keep_alive(server, expires, token, |outcome| {
+                use rsipstack::dialog::registration::RefreshOutcome;
+                let ok = matches!(outcome, RefreshOutcome::Registered(_));
+                match outcome {
+                    RefreshOutcome::Registered(_) => debug!("registered with the trunk"),
+                    RefreshOutcome::Rejected(r) => {
+                        warn!(status = r.status_code.code(), "the trunk refused REGISTER")
+                    }
+                    RefreshOutcome::Failed(e) => warn!(error = %e, "REGISTER failed"),
+                }
+                registered.store(ok, Ordering::Relaxed);
+            })
+            .await;
+        registered.store(false, Ordering::Relaxed);
+    });
+    Ok(())
 }
 
 fn status_error(code: u16) -> DialError {

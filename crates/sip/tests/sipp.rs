@@ -256,6 +256,8 @@ async fn dialer_towards(callee: &Sipp) -> Engine {
         username: None,
         password: None,
         caller_id: Some("4000".into()),
+        register: false,
+        register_expires_secs: 300,
     });
     Engine::start(cfg, Arc::new(Idle)).await.unwrap()
 }
@@ -332,6 +334,8 @@ async fn challenged_dial(password: &str) -> (Result<Channel, DialError>, Sipp) {
         username: Some("trunkuser".into()),
         password: Some(password.into()),
         caller_id: Some("4000".into()),
+        register: false,
+        register_expires_secs: 300,
     });
     let engine = Engine::start(cfg, Arc::new(Idle)).await.unwrap();
     let request = DialRequest {
@@ -424,4 +428,22 @@ async fn a_reinvite_to_hold_is_answered_recvonly() {
     );
     assert_sipp_ok(sipp).await;
     wait_for_no_calls(&engine).await;
+}
+
+#[tokio::test]
+async fn registration_with_the_trunk_is_authenticated_and_refreshed() {
+    let registrar = Sipp::start(&scenario("registrar.xml"), None, 1, &[], &[]);
+    let mut cfg = config();
+    cfg.trunk = Some(TrunkConfig {
+        uri: format!("sip:{}", registrar.addr()),
+        username: Some("trunkuser".into()),
+        password: Some("s3cret".into()),
+        caller_id: None,
+        register: true,
+        register_expires_secs: 60,
+    });
+    let engine = Engine::start(cfg, Arc::new(Idle)).await.unwrap();
+    // The registrar grants 2 s, so a refresh follows within about 1.5 s.
+    assert_sipp_ok(registrar).await;
+    assert!(engine.trunk_registered(), "the refresh was accepted");
 }
