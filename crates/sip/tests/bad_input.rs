@@ -267,3 +267,47 @@ async fn broken_sip_is_refused_or_dropped_and_a_call_in_progress_survives() {
     let outcome = sipp.finish(Duration::from_secs(20)).await;
     assert!(outcome.success, "{}", outcome.log);
 }
+
+// The test reads responses with blocking sockets: the engine needs threads
+// of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sip_from_outside_the_allowed_networks_is_dropped() {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut refused = config(10);
+    refused.allowed_sources = vec!["10.0.0.0/8".parse().unwrap()];
+    let engine = Engine::start(refused, Arc::new(TestFlow::default()))
+        .await
+        .unwrap();
+    assert!(
+        !options_answered(&socket, engine.sip_addr(), "outside"),
+        "answered a stranger"
+    );
+    let port = socket.local_addr().unwrap().port();
+    let invite = request(
+        "INVITE",
+        "outside-invite",
+        "Content-Type: application/sdp\r\n",
+        &offer(30000),
+        None,
+        port,
+    );
+    socket
+        .send_to(invite.as_bytes(), engine.sip_addr())
+        .unwrap();
+    assert_eq!(
+        responses(&socket, Duration::from_millis(800)),
+        Vec::<u16>::new()
+    );
+    assert_eq!(engine.stats().active_calls, 0);
+
+    let mut allowed = config(10);
+    allowed.allowed_sources = vec![
+        "10.0.0.0/8".parse().unwrap(),
+        "127.0.0.0/8".parse().unwrap(),
+    ];
+    let engine = Engine::start(allowed, Arc::new(TestFlow::default()))
+        .await
+        .unwrap();
+    let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert!(options_answered(&other, engine.sip_addr(), "inside"));
+}
