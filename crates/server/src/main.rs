@@ -6,8 +6,10 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     let cli = touchtone_server::cli::Cli::parse();
+    // rsipstack logs every SIP message in full at info level: too much for
+    // a call server's normal log (TOUCHTONE_LOG=rsipstack=info shows them).
     let filter = EnvFilter::try_from_env("TOUCHTONE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,rsipstack=warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
