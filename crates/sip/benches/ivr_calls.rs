@@ -115,6 +115,32 @@ fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
     out
 }
 
+/// CPU seconds used so far by another process (0 once it has exited).
+fn process_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(") ").map(|(_, s)| s).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// The kernel's count of UDP datagrams sent to a port nobody listens on
+/// (each one costs an ICMP port-unreachable, not rate-limited on loopback).
+fn udp_no_ports() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (udp.next(), udp.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "NoPorts")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -181,6 +207,9 @@ async fn run_level(concurrent: u32, rate: u32) {
         &[],
     );
     let started = Instant::now();
+    let sipp_pid = sipp.pid().unwrap_or(0);
+    let no_ports_before = udp_no_ports();
+    let mut sipp_cpu = 0.0f64;
     let mut peak_calls = 0;
     let mut peak_rss = rss_before;
     let sampler = async {
@@ -189,6 +218,7 @@ async fn run_level(concurrent: u32, rate: u32) {
             let s = engine.stats();
             peak_calls = peak_calls.max(s.active_calls);
             peak_rss = peak_rss.max(rss_bytes());
+            sipp_cpu = sipp_cpu.max(process_cpu_seconds(sipp_pid));
         }
     };
     let outcome = tokio::select! {
@@ -234,6 +264,10 @@ async fn run_level(concurrent: u32, rate: u32) {
         })
         .collect();
     println!("  CPU seconds by thread: {}", breakdown.join(", "));
+    println!(
+        "  sipp used {sipp_cpu:.1} CPU-s over the run; {} of our packets went to ports nobody listened on",
+        udp_no_ports() - no_ports_before
+    );
     if !outcome.success {
         eprintln!(
             "{}",

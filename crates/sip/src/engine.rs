@@ -295,6 +295,7 @@ impl Engine {
 
     pub fn shutdown(&self) {
         self.inner.cancel.cancel();
+        self.inner.pacer.stop();
     }
 
     /// Places a call and returns its `Channel` once answered. `progress`

@@ -83,6 +83,11 @@ impl Sipp {
         }
     }
 
+    /// sipp's process ID while it runs (for measuring its CPU).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }

@@ -271,6 +271,14 @@ impl Pacer {
     }
 }
 
+impl Pacer {
+    /// Stops the worker threads without waiting for them (they exit at
+    /// their next tick).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+}
+
 impl Drop for Pacer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
