@@ -261,3 +261,204 @@ impl Channel {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::g711::Codec;
+    use crate::rtp::pacer::Pacer;
+    use crate::rtp::session::{InBandDtmf, MediaParams};
+
+    struct Harness {
+        digits: mpsc::Sender<(Digit, DigitSource)>,
+        ended: CancellationToken,
+        /// Held so the channel's command queue stays open.
+        _commands: mpsc::Receiver<CallCommand>,
+    }
+
+    /// A channel over a real loopback socket, with the digit queue exposed.
+    fn channel(pacer: &Pacer) -> (Channel, Harness) {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let params = MediaParams {
+            remote: "127.0.0.1:9".parse().unwrap(),
+            codec: Codec::Pcmu,
+            payload_type: 0,
+            telephone_event: Some(101),
+            in_band: InBandDtmf::Never,
+        };
+        let (digit_tx, digit_rx) = mpsc::channel(16);
+        let media = Arc::new(MediaSession::start(socket, params, pacer, digit_tx.clone()).unwrap());
+        let (command_tx, command_rx) = mpsc::channel(1);
+        let ended = CancellationToken::new();
+        let info = CallInfo {
+            call_id: "test".into(),
+            caller: None,
+            caller_display_name: None,
+            called: None,
+            inbound: true,
+            remote_sip: None,
+        };
+        let harness = Harness {
+            digits: digit_tx,
+            ended: ended.clone(),
+            _commands: command_rx,
+        };
+        (
+            Channel::new(info, media, digit_rx, command_tx, ended),
+            harness,
+        )
+    }
+
+    fn key(c: char) -> (Digit, DigitSource) {
+        (Digit::from_char(c).unwrap(), DigitSource::Rfc4733)
+    }
+
+    fn spec() -> CollectSpec {
+        CollectSpec {
+            max_digits: 4,
+            first_digit_timeout: Duration::from_secs(5),
+            inter_digit_timeout: Duration::from_secs(2),
+            ..CollectSpec::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_digit_timeout_ends_an_empty_collection() {
+        let pacer = Pacer::start(1).unwrap();
+        let (mut ch, _h) = channel(&pacer);
+        let started = tokio::time::Instant::now();
+        let got = ch.play_and_collect(&[], &spec()).await.unwrap();
+        assert_eq!(
+            got,
+            Collected {
+                digits: String::new(),
+                end: CollectEnd::Timeout
+            }
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_inter_digit_timeout_runs_from_the_last_key() {
+        let pacer = Pacer::start(1).unwrap();
+        let (mut ch, h) = channel(&pacer);
+        let digits = h.digits.clone();
+        let started = tokio::time::Instant::now();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            digits.send(key('1')).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1900)).await;
+            digits.send(key('2')).await.unwrap();
+        });
+        let got = ch.play_and_collect(&[], &spec()).await.unwrap();
+        assert_eq!(
+            got,
+            Collected {
+                digits: "12".into(),
+                end: CollectEnd::Timeout
+            }
+        );
+        assert_eq!(started.elapsed(), Duration::from_millis(4000 + 1900 + 2000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn terminator_and_max_digits_end_collection() {
+        let pacer = Pacer::start(1).unwrap();
+        let (mut ch, h) = channel(&pacer);
+        let digits = h.digits.clone();
+        for c in "12#9".chars() {
+            digits.send(key(c)).await.unwrap();
+        }
+        let got = ch.play_and_collect(&[], &spec()).await.unwrap();
+        assert_eq!(
+            got,
+            Collected {
+                digits: "12".into(),
+                end: CollectEnd::Terminator
+            }
+        );
+        for c in "34567".chars() {
+            digits.send(key(c)).await.unwrap();
+        }
+        // '9' was typed ahead and is kept for the next collection.
+        let got = ch.play_and_collect(&[], &spec()).await.unwrap();
+        assert_eq!(
+            got,
+            Collected {
+                digits: "9345".into(),
+                end: CollectEnd::MaxDigits
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hang_up_ends_a_collection_at_once() {
+        let pacer = Pacer::start(1).unwrap();
+        let (mut ch, h) = channel(&pacer);
+        let ended = h.ended.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            ended.cancel();
+        });
+        let started = tokio::time::Instant::now();
+        assert_eq!(
+            ch.play_and_collect(&[], &spec()).await,
+            Err(ChannelError::HungUp)
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        assert_eq!(
+            ch.play(&[Prompt::silence(100)], true).await,
+            Err(ChannelError::HungUp)
+        );
+    }
+
+    #[tokio::test]
+    async fn barge_in_stops_a_prompt_and_keeps_the_key() {
+        let pacer = Pacer::start(1).unwrap();
+        let (mut ch, h) = channel(&pacer);
+        let digits = h.digits.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            digits.send(key('7')).await.unwrap();
+            digits.send(key('#')).await.unwrap();
+        });
+        let started = std::time::Instant::now();
+        let got = ch
+            .play_and_collect(&[Prompt::silence(5000)], &spec())
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            Collected {
+                digits: "7".into(),
+                end: CollectEnd::Terminator
+            }
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the 5 s prompt was cut short"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_barge_in_keys_during_the_prompt_are_dropped() {
+        let pacer = Pacer::start(1).unwrap();
+        let (mut ch, h) = channel(&pacer);
+        let digits = h.digits.clone();
+        digits.send(key('5')).await.unwrap();
+        let outcome = ch.play(&[Prompt::silence(300)], false).await.unwrap();
+        assert_eq!(outcome, PlayOutcome::Completed);
+        let got = ch
+            .play_and_collect(
+                &[],
+                &CollectSpec {
+                    first_digit_timeout: Duration::from_millis(100),
+                    ..spec()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(got.digits, "");
+    }
+}
