@@ -112,3 +112,39 @@ async fn baresip_answers_an_outbound_call_and_hears_the_audio() {
     phone.stop().await;
     assert_eq!(digits_heard(&recording), "4829*");
 }
+
+#[tokio::test]
+async fn baresip_calls_in_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = touchtone_testkit::TestCa::new(dir.path());
+    let (cert, key) = ca.server_cert(dir.path(), "sip", &["127.0.0.1", "localhost"]);
+    let (tx, mut reports) = mpsc::channel(4);
+    let flow = TestFlow {
+        reports: Some(tx),
+        ..TestFlow::default()
+    };
+    let mut cfg = config();
+    let tls = SocketAddr::from(([127, 0, 0, 1], touchtone_testkit::programs::free_port()));
+    cfg.tls = Some(touchtone_sip::config::TlsListener {
+        listen: tls,
+        cert,
+        key,
+    });
+    let engine = Engine::start(cfg, Arc::new(flow)).await.unwrap();
+    let mut phone = Baresip::start_trusting("caller", None, &ca.ca_file).await;
+    phone
+        .command("dial", &format!("sip:ivr@{tls};transport=tls"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for key in ["4", "2", "#"] {
+        phone.command("sndcode", key).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let report = tokio::time::timeout(Duration::from_secs(15), reports.recv())
+        .await
+        .expect("the flow finished")
+        .expect("a report");
+    assert_eq!(report.digits.as_deref(), Some("42"));
+    phone.stop().await;
+    drop(engine);
+}

@@ -447,3 +447,28 @@ async fn registration_with_the_trunk_is_authenticated_and_refreshed() {
     assert_sipp_ok(registrar).await;
     assert!(engine.trunk_registered(), "the refresh was accepted");
 }
+
+#[tokio::test]
+async fn a_caller_over_tcp_is_served_like_one_over_udp() {
+    let (tx, mut reports) = mpsc::channel(16);
+    let flow = TestFlow {
+        reports: Some(tx),
+        ..TestFlow::default()
+    };
+    let mut cfg = config();
+    let tcp = SocketAddr::from(([127, 0, 0, 1], touchtone_testkit::programs::free_port()));
+    cfg.tcp = Some(tcp);
+    let engine = Engine::start(cfg, Arc::new(flow)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sipp = Sipp::start(
+        &scenario("caller_rfc4733.xml"),
+        Some(tcp),
+        1,
+        &["-t", "t1"],
+        &[],
+    );
+    let report = expect_report(&mut reports).await;
+    assert_eq!(report.digits.as_deref(), Some("1234"));
+    assert_sipp_ok(sipp).await;
+    wait_for_no_calls(&engine).await;
+}

@@ -25,6 +25,23 @@ impl Baresip {
     /// Starts baresip with account `user`, sending `microphone` (an 8 kHz
     /// WAV; silence when `None`) as its audio.
     pub async fn start(user: &str, microphone: Option<&[u8]>) -> Baresip {
+        Self::launch(user, microphone, None).await
+    }
+
+    /// As `start`, trusting the CA in `ca_file` for SIP over TLS.
+    pub async fn start_trusting(
+        user: &str,
+        microphone: Option<&[u8]>,
+        ca_file: &std::path::Path,
+    ) -> Baresip {
+        Self::launch(user, microphone, Some(ca_file)).await
+    }
+
+    async fn launch(
+        user: &str,
+        microphone: Option<&[u8]>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Baresip {
         require("baresip", "baresip");
         let dir = tempfile::tempdir().expect("temp dir for baresip");
         // baresip also binds sip_port + 1 for TLS: pick a port whose
@@ -61,9 +78,13 @@ impl Baresip {
              module_tmp account.so\n\
              module_app menu.so\n\
              module_app ctrl_tcp.so\n\
-             ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n",
+             ctrl_tcp_listen 127.0.0.1:{ctrl_port}\n\
+             {cafile}",
             wav = wav.display(),
             dir = dir.path().display(),
+            cafile = ca_file
+                .map(|f| format!("sip_cafile {}\n", f.display()))
+                .unwrap_or_default(),
         );
         std::fs::write(dir.path().join("config"), config).expect("write baresip config");
         std::fs::write(
