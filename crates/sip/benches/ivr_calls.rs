@@ -28,6 +28,7 @@ struct Results {
 }
 
 struct BenchFlow {
+    sink: bool,
     prompt: Prompt,
     results: Arc<Mutex<Results>>,
 }
@@ -36,6 +37,14 @@ struct BenchFlow {
 impl CallHandler for BenchFlow {
     async fn handle(&self, mut channel: Channel) {
         let started = Instant::now();
+        // sipp advertises a media port per call but never listens on it;
+        // on loopback every packet sent there costs an ICMP error. With
+        // IVR_BENCH_SINK=1 the bench holds that port open (never reading
+        // it), as a real caller's phone would be listening.
+        let _sink = self
+            .sink
+            .then(|| std::net::UdpSocket::bind(channel.info.remote_media).ok())
+            .flatten();
         let spec = CollectSpec {
             max_digits: 10,
             first_digit_timeout: Duration::from_secs(12),
@@ -167,6 +176,7 @@ fn raise_fd_limit() {
 async fn run_level(concurrent: u32, rate: u32) {
     let results = Arc::new(Mutex::new(Results::default()));
     let flow = BenchFlow {
+        sink: std::env::var("IVR_BENCH_SINK").is_ok_and(|v| v == "1"),
         prompt: Prompt::concat(&[
             Prompt::tone(440.0, 2500, -15.0),
             Prompt::tone(620.0, 3000, -15.0),

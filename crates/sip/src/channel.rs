@@ -87,8 +87,9 @@ pub struct CallInfo {
     /// The user part of the request URI (the number that was dialled).
     pub called: Option<String>,
     pub inbound: bool,
-    /// Where the peer's SIP came from.
-    pub remote_sip: Option<SocketAddr>,
+    /// Where the peer asked for RTP when the call was set up (symmetric
+    /// RTP may later send elsewhere).
+    pub remote_media: SocketAddr,
 }
 
 pub(crate) enum CallCommand {
@@ -297,7 +298,7 @@ mod tests {
             caller_display_name: None,
             called: None,
             inbound: true,
-            remote_sip: None,
+            remote_media: "127.0.0.1:9".parse().unwrap(),
         };
         let harness = Harness {
             digits: digit_tx,

@@ -446,7 +446,7 @@ impl Engine {
             caller_display_name: None,
             called: Some(request.to.clone()),
             inbound: false,
-            remote_sip: None,
+            remote_media: remote.address,
         };
         // Drain states already queued (early dialog noise) before handing over.
         while let Ok(s) = states.try_recv() {
@@ -758,7 +758,7 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
             .and_then(|f| f.display_name),
         called: req.uri.user().map(str::to_string),
         inbound: true,
-        remote_sip: None,
+        remote_media: remote.address,
     };
     let answer = local_media.render().into_bytes();
     let channel = match start_call(
