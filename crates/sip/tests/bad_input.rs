@@ -6,22 +6,12 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use touchtone_sip::Engine;
 use touchtone_sip::testflow::TestFlow;
-use touchtone_sip::{Engine, SipConfig};
-use touchtone_testkit::programs::free_udp_port;
 use touchtone_testkit::sipp::Sipp;
 
-fn config(max_calls: usize) -> SipConfig {
-    let rtp = free_udp_port() & !1;
-    SipConfig {
-        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
-        rtp_port_min: rtp,
-        rtp_port_max: rtp.saturating_add(400).min(65534),
-        pacer_threads: 1,
-        max_calls,
-        ..SipConfig::default()
-    }
-}
+mod common;
+use common::config_with;
 
 fn request(
     method: &str,
@@ -106,7 +96,7 @@ async fn broken_sip_is_refused_or_dropped_and_a_call_in_progress_survives() {
         reports: Some(tx),
         ..TestFlow::default()
     };
-    let cfg = config(10);
+    let cfg = config_with(10);
     let rtp_ports = cfg.rtp_port_min..=cfg.rtp_port_max;
     let engine = Engine::start(cfg, Arc::new(flow)).await.unwrap();
     let target = engine.sip_addr();
@@ -273,7 +263,7 @@ async fn broken_sip_is_refused_or_dropped_and_a_call_in_progress_survives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sip_from_outside_the_allowed_networks_is_dropped() {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let mut refused = config(10);
+    let mut refused = config_with(10);
     refused.allowed_sources = vec!["10.0.0.0/8".parse().unwrap()];
     let engine = Engine::start(refused, Arc::new(TestFlow::default()))
         .await
@@ -300,7 +290,7 @@ async fn sip_from_outside_the_allowed_networks_is_dropped() {
     );
     assert_eq!(engine.stats().active_calls, 0);
 
-    let mut allowed = config(10);
+    let mut allowed = config_with(10);
     allowed.allowed_sources = vec![
         "10.0.0.0/8".parse().unwrap(),
         "127.0.0.0/8".parse().unwrap(),

@@ -11,19 +11,30 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use touchtone_sip::dtmf::goertzel::DtmfDetector;
 use touchtone_sip::testflow::{TestFlow, read_back};
-use touchtone_sip::{CallHandler, Channel, DialRequest, Engine, SipConfig};
+use touchtone_sip::{DialRequest, Engine};
 use touchtone_testkit::baresip::Baresip;
-use touchtone_testkit::programs::free_udp_port;
 
-fn config() -> SipConfig {
-    let rtp = free_udp_port() & !1;
-    SipConfig {
-        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
-        rtp_port_min: rtp,
-        rtp_port_max: rtp.saturating_add(200).min(65534),
-        pacer_threads: 1,
-        ..SipConfig::default()
+mod common;
+use common::{Idle, config};
+
+/// Has baresip call `uri`, key `keys` once the greeting has started, and
+/// returns the test flow's report.
+async fn call_in_and_key(
+    phone: &Baresip,
+    uri: &str,
+    keys: &str,
+    reports: &mut mpsc::Receiver<touchtone_sip::testflow::TestFlowReport>,
+) -> touchtone_sip::testflow::TestFlowReport {
+    phone.command("dial", uri).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for key in keys.chars() {
+        phone.command("sndcode", &key.to_string()).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    tokio::time::timeout(Duration::from_secs(15), reports.recv())
+        .await
+        .expect("the flow finished")
+        .expect("a report")
 }
 
 /// Digits the DTMF detector finds in a recording.
@@ -62,18 +73,13 @@ async fn baresip_calls_in_keys_digits_and_hears_them_played_back() {
     };
     let engine = Engine::start(config(), Arc::new(flow)).await.unwrap();
     let mut phone = Baresip::start("caller", None).await;
-    phone
-        .command("dial", &format!("sip:ivr@{}", engine.sip_addr()))
-        .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    for key in ["7", "0", "3", "#"] {
-        phone.command("sndcode", key).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let report = tokio::time::timeout(Duration::from_secs(15), reports.recv())
-        .await
-        .expect("the flow finished")
-        .expect("a report");
+    let report = call_in_and_key(
+        &phone,
+        &format!("sip:ivr@{}", engine.sip_addr()),
+        "703#",
+        &mut reports,
+    )
+    .await;
     assert_eq!(report.digits.as_deref(), Some("703"));
     // The flow plays the digits back and hangs up; baresip's file is then
     // complete.
@@ -81,15 +87,6 @@ async fn baresip_calls_in_keys_digits_and_hears_them_played_back() {
     let recording = wait_for_recording(&phone).await;
     phone.stop().await;
     assert_eq!(digits_heard(&recording), "703");
-}
-
-struct Idle;
-
-#[async_trait::async_trait]
-impl CallHandler for Idle {
-    async fn handle(&self, channel: Channel) {
-        channel.ended().await;
-    }
 }
 
 #[tokio::test]
@@ -132,18 +129,13 @@ async fn baresip_calls_in_over_tls() {
     });
     let engine = Engine::start(cfg, Arc::new(flow)).await.unwrap();
     let mut phone = Baresip::start_trusting("caller", None, &ca.ca_file).await;
-    phone
-        .command("dial", &format!("sip:ivr@{tls};transport=tls"))
-        .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    for key in ["4", "2", "#"] {
-        phone.command("sndcode", key).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let report = tokio::time::timeout(Duration::from_secs(15), reports.recv())
-        .await
-        .expect("the flow finished")
-        .expect("a report");
+    let report = call_in_and_key(
+        &phone,
+        &format!("sip:ivr@{tls};transport=tls"),
+        "42#",
+        &mut reports,
+    )
+    .await;
     assert_eq!(report.digits.as_deref(), Some("42"));
     phone.stop().await;
     drop(engine);

@@ -10,25 +10,16 @@ use tokio_util::sync::CancellationToken;
 use touchtone_sip::testflow::{TestFlow, TestFlowReport};
 use touchtone_sip::{
     CallHandler, Channel, CollectSpec, DialError, DialProgress, DialRequest, Engine, Prompt,
-    SipConfig, TrunkConfig,
+    TrunkConfig,
 };
-use touchtone_testkit::programs::free_udp_port;
 use touchtone_testkit::sipp::Sipp;
+
+mod common;
+use common::{Idle, config, wait_for_no_calls};
 
 fn scenario(name: &str) -> String {
     let path = format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn config() -> SipConfig {
-    let rtp = free_udp_port() & !1;
-    SipConfig {
-        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
-        rtp_port_min: rtp,
-        rtp_port_max: rtp.saturating_add(200).min(65534),
-        pacer_threads: 1,
-        ..SipConfig::default()
-    }
 }
 
 async fn engine_with_test_flow(answer_delay: Duration) -> (Engine, mpsc::Receiver<TestFlowReport>) {
@@ -53,18 +44,6 @@ async fn expect_report(reports: &mut mpsc::Receiver<TestFlowReport>) -> TestFlow
 async fn assert_sipp_ok(sipp: Sipp) {
     let outcome = sipp.finish(Duration::from_secs(30)).await;
     assert!(outcome.success, "{}", outcome.log);
-}
-
-async fn wait_for_no_calls(engine: &Engine) {
-    let start = Instant::now();
-    while engine.stats().active_calls > 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "calls still up: {:?}",
-            engine.stats()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -238,15 +217,6 @@ async fn an_offer_without_a_common_codec_gets_488() {
     );
     assert_sipp_ok(sipp).await;
     assert_eq!(engine.stats().active_calls, 0);
-}
-
-struct Idle;
-
-#[async_trait::async_trait]
-impl CallHandler for Idle {
-    async fn handle(&self, channel: Channel) {
-        channel.ended().await;
-    }
 }
 
 async fn dialer_towards(callee: &Sipp) -> Engine {
