@@ -254,6 +254,11 @@ impl Channel {
         self.ended.cancelled().await;
     }
 
+    /// Our RTP socket's address (for tests and diagnostics).
+    pub fn local_rtp(&self) -> SocketAddr {
+        self.media.local
+    }
+
     /// RTP packets received so far (for tests and diagnostics).
     pub fn packets_received(&self) -> u64 {
         self.media

@@ -442,3 +442,94 @@ async fn a_caller_over_tcp_is_served_like_one_over_udp() {
     assert_sipp_ok(sipp).await;
     wait_for_no_calls(&engine).await;
 }
+
+#[tokio::test]
+async fn dial_to_a_callee_that_declines_reports_declined() {
+    let callee = Sipp::start(&scenario("callee_declines.xml"), None, 1, &[], &[]);
+    let engine = dialer_towards(&callee).await;
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout: None,
+    };
+    let result = engine.dial(request, None, CancellationToken::new()).await;
+    assert_eq!(result.err(), Some(DialError::Declined));
+    assert_sipp_ok(callee).await;
+}
+
+#[tokio::test]
+async fn a_dial_cancelled_while_ringing_sends_cancel_and_reports_cancelled() {
+    let callee = Sipp::start(&scenario("callee_never_answers.xml"), None, 1, &[], &[]);
+    let engine = dialer_towards(&callee).await;
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout: Some(Duration::from_secs(30)),
+    };
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        trigger.cancel();
+    });
+    let started = Instant::now();
+    let result = engine.dial(request, None, cancel).await;
+    assert_eq!(result.err(), Some(DialError::Cancelled));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_sipp_ok(callee).await;
+    assert_eq!(engine.stats().active_calls, 0);
+}
+
+/// Reports each call's RTP address, then keeps the call up.
+struct ReportsRtp {
+    addrs: mpsc::Sender<SocketAddr>,
+}
+
+#[async_trait::async_trait]
+impl CallHandler for ReportsRtp {
+    async fn handle(&self, mut channel: Channel) {
+        let _ = self.addrs.send(channel.local_rtp()).await;
+        let _ = channel
+            .play(&[Prompt::tone(440.0, 10_000, -15.0)], false)
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_follows_the_peers_packets_to_a_new_address() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let engine = Engine::start(config(), Arc::new(ReportsRtp { addrs: tx }))
+        .await
+        .unwrap();
+    // sipp's SDP names a media port it never listens on: as if behind NAT.
+    let sipp = Sipp::start(
+        &scenario("caller_hangs_up_mid_prompt.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &["-d", "3000"],
+        &[],
+    );
+    let our_rtp = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    // One valid PCMU packet from the peer's real address.
+    let mut packet = vec![0x80, 0x00, 0x00, 0x01, 0, 0, 0, 160, 0x12, 0x34, 0x56, 0x78];
+    packet.extend_from_slice(&[0xFF; 160]);
+    peer.send_to(&packet, our_rtp).unwrap();
+    let mut buf = [0u8; 512];
+    let n = peer
+        .recv(&mut buf)
+        .expect("our audio now comes to the address the peer sent from");
+    assert!(
+        n >= 12 && buf[0] == 0x80 && buf[1] & 0x7F == 0,
+        "an RTP PCMU packet"
+    );
+    let _ = sipp.finish(Duration::from_secs(20)).await;
+}
