@@ -28,8 +28,10 @@ pub struct SipConfig {
     /// Calls beyond this are refused with 503.
     pub max_calls: usize,
     pub in_band_dtmf: InBandDtmf,
-    /// Hang up when no RTP has arrived for this long (0 = never). Calls on
-    /// hold are exempt.
+    /// Hang up when no RTP has arrived for this long (0 = never), so a
+    /// call whose BYE was lost does not stay up for ever. Calls on hold are
+    /// exempt. Five minutes by default: a caller's phone that suppresses
+    /// silence may send nothing while it listens to a long prompt.
     pub rtp_timeout_secs: u64,
     /// Threads that pace outgoing RTP (0 = one per CPU).
     pub pacer_threads: usize,
@@ -52,7 +54,7 @@ impl Default for SipConfig {
             allowed_sources: Vec::new(),
             max_calls: 10_000,
             in_band_dtmf: InBandDtmf::Auto,
-            rtp_timeout_secs: 60,
+            rtp_timeout_secs: 300,
             pacer_threads: 0,
             user_agent: format!("touchtone/{}", env!("CARGO_PKG_VERSION")),
             ring_timeout_secs: 30,

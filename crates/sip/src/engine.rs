@@ -382,10 +382,13 @@ impl Engine {
         let deadline = tokio::time::sleep(ring_timeout);
         tokio::pin!(deadline);
         let mut give_up: Option<DialError> = None;
+        // A closed state queue would make `recv` ready forever.
+        let mut states_open = true;
         let result = loop {
             tokio::select! {
                 r = &mut outcome => break r,
-                state = states.recv() => {
+                state = states.recv(), if states_open => {
+                    states_open = state.is_some();
                     if let Some(DialogState::Early(_, resp)) = &state
                         && matches!(resp.status_code.code(), 180 | 183)
                         && let Some(p) = &progress
