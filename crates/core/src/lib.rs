@@ -12,6 +12,7 @@
 //! - [`session_token`]: one-time API session IDs.
 //! - [`event`]: the event types delivered to event actions.
 //! - [`secret`]: types that hold secrets and never print them.
+//! - [`phone`]: telephone numbers in E.164 form, parsed with a default region.
 //!
 //! Time is always passed in as milliseconds since the Unix epoch
 //! ([`UnixMillis`]), so every rule is testable without a clock.
@@ -21,6 +22,7 @@ pub mod event;
 pub mod keypad;
 pub mod lockout;
 pub mod password;
+pub mod phone;
 pub mod question;
 pub mod secret;
 pub mod session_token;
