@@ -34,6 +34,7 @@ pub mod dtmf;
 pub mod engine;
 pub mod g711;
 pub mod prompt;
+pub mod prompt_set;
 pub mod rtp;
 pub mod sdp;
 pub mod testflow;
@@ -48,3 +49,4 @@ pub use engine::{
     CallHandler, DialError, DialProgress, DialRequest, Engine, EngineError, EngineStats,
 };
 pub use prompt::Prompt;
+pub use prompt_set::{PromptSet, PromptSetError};
