@@ -229,6 +229,26 @@ impl Channel {
         }
     }
 
+    /// Sends keys to the peer: as RFC 4733 events when it negotiated
+    /// telephone-event (100 ms each, 100 ms apart), else as in-band tones.
+    /// Returns once the last key has been sent.
+    pub async fn send_digits(&mut self, keys: &str) -> Result<(), ChannelError> {
+        let digits: Vec<Digit> = keys.chars().filter_map(Digit::from_char).collect();
+        let codes: Vec<u8> = digits.iter().map(|d| d.event_code()).collect();
+        let (done_tx, done_rx) = oneshot::channel();
+        if !self.media.outbound.send_events(&codes, 100, 100, done_tx) {
+            let tones: Vec<Prompt> = digits
+                .iter()
+                .flat_map(|&d| [Prompt::dtmf(d, 100), Prompt::silence(100)])
+                .collect();
+            return self.play(&tones, false).await.map(|_| ());
+        }
+        tokio::select! {
+            _ = self.ended.cancelled() => Err(ChannelError::HungUp),
+            _ = done_rx => Ok(()),
+        }
+    }
+
     /// Blind transfer by REFER. On `Completed` the call is over.
     pub async fn transfer(&mut self, target: &str) -> Result<TransferOutcome, ChannelError> {
         let (reply, outcome) = oneshot::channel();

@@ -533,3 +533,48 @@ async fn audio_follows_the_peers_packets_to_a_new_address() {
     );
     let _ = sipp.finish(Duration::from_secs(20)).await;
 }
+
+/// Collects one string of digits and reports it.
+struct CollectsDigits {
+    digits: mpsc::Sender<String>,
+}
+
+#[async_trait::async_trait]
+impl CallHandler for CollectsDigits {
+    async fn handle(&self, mut channel: Channel) {
+        let spec = CollectSpec {
+            first_digit_timeout: Duration::from_secs(5),
+            ..CollectSpec::default()
+        };
+        if let Ok(c) = channel.play_and_collect(&[], &spec).await {
+            let _ = self.digits.send(c.digits).await;
+        }
+        channel.ended().await;
+    }
+}
+
+#[tokio::test]
+async fn digits_sent_as_rfc4733_by_one_engine_are_collected_by_another() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let callee = Engine::start(config(), Arc::new(CollectsDigits { digits: tx }))
+        .await
+        .unwrap();
+    let caller = Engine::start(config(), Arc::new(Idle)).await.unwrap();
+    let request = DialRequest {
+        to: format!("sip:ivr@{}", callee.sip_addr()),
+        caller_id: Some("5550100".into()),
+        ring_timeout: Some(Duration::from_secs(5)),
+    };
+    let mut channel = caller
+        .dial(request, None, CancellationToken::new())
+        .await
+        .expect("answered");
+    channel.send_digits("4829*7#").await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, "4829*7");
+    channel.hangup().await;
+    wait_for_no_calls(&callee).await;
+}

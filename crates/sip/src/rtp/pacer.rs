@@ -56,6 +56,22 @@ pub struct StreamState {
     timestamp: u32,
     first_packet: bool,
     queue: VecDeque<Playing>,
+    /// Payload type of telephone-event, when the peer negotiated it.
+    pub telephone_event: Option<u8>,
+    events: VecDeque<OutgoingEvent>,
+}
+
+/// A key press being sent as RFC 4733 events (§2.5.1: one timestamp for the
+/// whole event, duration growing each packet, the end packet sent three
+/// times).
+struct OutgoingEvent {
+    code: u8,
+    frames: u16,
+    sent: u16,
+    ends_sent: u8,
+    gap_frames: u16,
+    start_timestamp: Option<u32>,
+    done: Option<oneshot::Sender<()>>,
 }
 
 impl OutboundStream {
@@ -73,6 +89,8 @@ impl OutboundStream {
                 timestamp: rand::random(),
                 first_packet: true,
                 queue: VecDeque::new(),
+                telephone_event: None,
+                events: VecDeque::new(),
             }),
             closed: AtomicBool::new(false),
         })
@@ -93,15 +111,57 @@ impl OutboundStream {
         });
     }
 
+    /// Queues key presses to send as RFC 4733 events: each `press_ms`
+    /// long with `gap_ms` of audio after it. `done` fires after the last.
+    /// Returns false (and queues nothing) when the peer did not negotiate
+    /// telephone-event.
+    pub fn send_events(
+        &self,
+        codes: &[u8],
+        press_ms: u32,
+        gap_ms: u32,
+        done: oneshot::Sender<()>,
+    ) -> bool {
+        let mut st = self.state();
+        if st.telephone_event.is_none() || codes.is_empty() {
+            return false;
+        }
+        let frames = |ms: u32| (ms / 20).clamp(1, u32::from(u16::MAX)) as u16;
+        let mut done = Some(done);
+        for (i, &code) in codes.iter().enumerate() {
+            st.events.push_back(OutgoingEvent {
+                code,
+                frames: frames(press_ms),
+                sent: 0,
+                ends_sent: 0,
+                gap_frames: frames(gap_ms),
+                start_timestamp: None,
+                done: if i + 1 == codes.len() {
+                    done.take()
+                } else {
+                    None
+                },
+            });
+        }
+        true
+    }
+
     /// Stops whatever is playing or queued (barge-in). Pending `done`
     /// senders are dropped, which their receivers see as "interrupted".
     pub fn clear(&self) {
         self.state().queue.clear();
     }
 
+    /// Drops queued key presses too (their `done` receivers see an error).
+    fn clear_all(&self) {
+        let mut st = self.state();
+        st.queue.clear();
+        st.events.clear();
+    }
+
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        self.clear();
+        self.clear_all();
     }
 
     pub fn is_closed(&self) -> bool {
@@ -111,10 +171,66 @@ impl OutboundStream {
     /// Builds and sends the next 20 ms frame. Returns false if the send
     /// failed (full socket buffer, unreachable peer): the frame is dropped,
     /// as it would be on any lossy network.
+    /// Builds the next RFC 4733 packet into `packet` if an event is being
+    /// sent, returning its length; None when this frame carries audio.
+    fn event_frame(
+        st: &mut StreamState,
+        packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES],
+    ) -> Option<usize> {
+        let te = st.telephone_event?;
+        let timestamp = st.timestamp;
+        let ev = st.events.front_mut()?;
+        let first = ev.start_timestamp.is_none();
+        let start = *ev.start_timestamp.get_or_insert(timestamp);
+        let (end, duration) = if ev.sent < ev.frames {
+            ev.sent += 1;
+            (false, ev.sent)
+        } else if ev.ends_sent < 3 {
+            ev.ends_sent += 1;
+            (true, ev.frames)
+        } else {
+            if ev.gap_frames > 0 {
+                ev.gap_frames -= 1;
+            }
+            if ev.gap_frames == 0
+                && let Some(mut finished) = st.events.pop_front()
+                && let Some(done) = finished.done.take()
+            {
+                let _ = done.send(());
+            }
+            return None;
+        };
+        let code = ev.code;
+        let mut header = [0u8; HEADER_LEN];
+        write_header(&mut header, first, te, st.sequence, start, st.ssrc);
+        packet[..HEADER_LEN].copy_from_slice(&header);
+        let mut payload = [0u8; 4];
+        crate::dtmf::rfc4733::TelephoneEvent {
+            event: code,
+            end,
+            volume: 10,
+            duration: duration.saturating_mul(FRAME_SAMPLES as u16),
+        }
+        .write(&mut payload);
+        packet[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&payload);
+        st.sequence = st.sequence.wrapping_add(1);
+        st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        st.first_packet = false;
+        Some(HEADER_LEN + 4)
+    }
+
     fn send_frame(&self, packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES]) -> bool {
         let remote;
         {
             let mut st = self.state();
+            if let Some(len) = Self::event_frame(&mut st, packet) {
+                if !st.sending {
+                    return true;
+                }
+                let remote = st.remote;
+                drop(st);
+                return self.socket.send_to(&packet[..len], remote).is_ok();
+            }
             let mut header = [0u8; HEADER_LEN];
             write_header(
                 &mut header,
@@ -419,5 +535,71 @@ mod tests {
         }
         assert_eq!(stats.lateness_quantile(0.5), Duration::from_micros(500));
         assert_eq!(stats.lateness_quantile(0.99), Duration::from_micros(990));
+    }
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+    use crate::dtmf::rfc4733::{EventDeduplicator, TelephoneEvent};
+    use crate::rtp::packet::RtpPacket;
+
+    #[test]
+    fn key_presses_go_out_as_rfc4733_events() {
+        let pacer = Pacer::start(1).unwrap();
+        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.set_nonblocking(true).unwrap();
+        let stream = OutboundStream::new(sender, receiver.local_addr().unwrap(), Codec::Pcmu, 0);
+        stream.state().telephone_event = Some(101);
+        let (done_tx, done_rx) = oneshot::channel();
+        assert!(stream.send_events(&[4, 11], 100, 60, done_tx));
+        pacer.add(stream.clone()).unwrap();
+        let mut buf = [0u8; 512];
+        let mut dedupe = EventDeduplicator::default();
+        let mut keys = String::new();
+        let mut packets = Vec::new();
+        while packets.len() < 24 {
+            let n = receiver.recv(&mut buf).unwrap();
+            let p = RtpPacket::parse(&buf[..n]).unwrap();
+            packets.push((
+                p.payload_type,
+                p.marker,
+                p.sequence,
+                p.timestamp,
+                p.payload.to_vec(),
+            ));
+        }
+        stream.close();
+        assert!(done_rx.blocking_recv().is_ok());
+        for w in packets.windows(2) {
+            assert_eq!(w[1].2, w[0].2.wrapping_add(1), "sequence numbers run on");
+        }
+        // First key: 5 growing packets then 3 end packets, one timestamp, marker first.
+        let first: Vec<_> = packets.iter().take(8).collect();
+        assert!(first.iter().all(|p| p.0 == 101 && p.3 == first[0].3));
+        assert!(first[0].1 && first[1..].iter().all(|p| !p.1));
+        let events: Vec<TelephoneEvent> = first
+            .iter()
+            .map(|p| TelephoneEvent::parse(&p.4).unwrap())
+            .collect();
+        assert_eq!(
+            events.iter().map(|e| e.duration).collect::<Vec<_>>(),
+            vec![160, 320, 480, 640, 800, 800, 800, 800]
+        );
+        assert_eq!(events.iter().filter(|e| e.end).count(), 3);
+        for (_, _, seq, ts, payload) in &packets {
+            if let Some(ev) = TelephoneEvent::parse(payload).filter(|_| payload.len() == 4)
+                && let Some(d) = dedupe.on_packet(*seq, *ts, &ev)
+            {
+                keys.push(d.as_char());
+            }
+        }
+        assert_eq!(keys, "4#");
+        // Audio (PCMU silence) fills the gap between the keys.
+        assert!(packets.iter().any(|p| p.0 == 0));
     }
 }

@@ -86,6 +86,7 @@ impl MediaSession {
             params.codec,
             params.payload_type,
         );
+        outbound.state().telephone_event = params.telephone_event;
         pacer
             .add(outbound.clone())
             .map_err(|PacerFull| std::io::Error::other("media pacer is overloaded"))?;
