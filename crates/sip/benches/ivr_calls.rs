@@ -7,7 +7,10 @@
 //!
 //! Run: `cargo bench -p touchtone-sip --bench ivr_calls` (levels from
 //! `IVR_BENCH_LEVELS`, default "200,1000"; calls are started at
-//! `IVR_BENCH_RATE` per second, default 50).
+//! `IVR_BENCH_RATE` per second, default 50; `IVR_BENCH_SINK=1` holds the
+//! callers' media ports open; `IVR_BENCH_LOAD=own` places the calls with
+//! this binary's own generator mode instead of sipp: our engine as the
+//! caller, listening on its media ports and sending caller audio).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -202,22 +205,26 @@ async fn run_level(concurrent: u32, rate: u32) {
     let cpu_before = cpu_seconds();
     let threads_before = cpu_by_thread();
     engine.reset_lateness();
-    let sipp = Sipp::start(
-        &scenario,
-        Some(engine.sip_addr()),
-        total,
-        &[
-            "-l",
-            &concurrent.to_string(),
-            "-r",
-            &rate.to_string(),
-            "-max_recv_loops",
-            "10000",
-        ],
-        &[],
-    );
+    let load = if std::env::var("IVR_BENCH_LOAD").is_ok_and(|v| v == "own") {
+        Load::Own(spawn_generator(engine.sip_addr(), concurrent, rate, total))
+    } else {
+        Load::Sipp(Sipp::start(
+            &scenario,
+            Some(engine.sip_addr()),
+            total,
+            &[
+                "-l",
+                &concurrent.to_string(),
+                "-r",
+                &rate.to_string(),
+                "-max_recv_loops",
+                "10000",
+            ],
+            &[],
+        ))
+    };
     let started = Instant::now();
-    let sipp_pid = sipp.pid().unwrap_or(0);
+    let sipp_pid = load.pid();
     let no_ports_before = udp_no_ports();
     let mut sipp_cpu = 0.0f64;
     let mut peak_calls = 0;
@@ -232,7 +239,7 @@ async fn run_level(concurrent: u32, rate: u32) {
         }
     };
     let outcome = tokio::select! {
-        o = sipp.finish(Duration::from_secs(600)) => o,
+        o = load.finish(Duration::from_secs(600)) => o,
         _ = sampler => unreachable!("the sampler never ends"),
     };
     // Let the last calls' flows record their results.
@@ -244,7 +251,7 @@ async fn run_level(concurrent: u32, rate: u32) {
     println!(
         "level {concurrent}: {} calls in {:.0} s, peak {peak_calls} concurrent; CPU {cpu:.1} s = {:.4} CPU-s per call-minute; \
          memory {:.1} KiB per call (peak RSS {:.0} MiB); RTP send lateness p99 {:.2} ms (max bucket {:.2} ms); \
-         {} packets sent, {} send failures; digit strings lost {} of {} (calls with every digit: {}); sipp {}",
+         {} packets sent, {} send failures; digit strings lost {} of {} (calls with every digit: {}); load generator {}",
         r.calls,
         started.elapsed().as_secs_f64(),
         cpu / call_minutes.max(1e-9),
@@ -275,7 +282,7 @@ async fn run_level(concurrent: u32, rate: u32) {
         .collect();
     println!("  CPU seconds by thread: {}", breakdown.join(", "));
     println!(
-        "  sipp used {sipp_cpu:.1} CPU-s over the run; {} of our packets went to ports nobody listened on",
+        "  the load generator used {sipp_cpu:.1} CPU-s over the run; {} of our packets went to ports nobody listened on",
         udp_no_ports() - no_ports_before
     );
     if !outcome.success {
@@ -287,8 +294,137 @@ async fn run_level(concurrent: u32, rate: u32) {
     engine.shutdown();
 }
 
+/// Who places the calls: sipp, or this binary in generator mode.
+enum Load {
+    Sipp(Sipp),
+    Own(tokio::process::Child),
+}
+
+impl Load {
+    fn pid(&self) -> u32 {
+        match self {
+            Load::Sipp(s) => s.pid().unwrap_or(0),
+            Load::Own(c) => c.id().unwrap_or(0),
+        }
+    }
+
+    async fn finish(self, limit: Duration) -> touchtone_testkit::sipp::SippOutcome {
+        match self {
+            Load::Sipp(s) => s.finish(limit).await,
+            Load::Own(mut child) => {
+                let status = tokio::time::timeout(limit, child.wait()).await;
+                let success = matches!(&status, Ok(Ok(s)) if s.success());
+                touchtone_testkit::sipp::SippOutcome {
+                    success,
+                    log: format!("generator: {status:?}"),
+                }
+            }
+        }
+    }
+}
+
+fn spawn_generator(
+    target: SocketAddr,
+    concurrent: u32,
+    rate: u32,
+    total: u32,
+) -> tokio::process::Child {
+    let exe = std::env::current_exe().expect("the bench binary's path");
+    tokio::process::Command::new(exe)
+        .args([
+            "--generate",
+            &target.to_string(),
+            &concurrent.to_string(),
+            &rate.to_string(),
+            &total.to_string(),
+        ])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the load generator")
+}
+
+/// Generator mode: places `total` calls to `target`, `concurrent` at a
+/// time, `rate` new calls a second; each keys the same digits at the same
+/// moments as `ivr_load.xml` (RFC 4733, with caller audio flowing both
+/// ways, as a real phone's) and hangs up at 30.4 s. Exits non-zero if any
+/// call failed.
+async fn generate(target: SocketAddr, concurrent: usize, rate: u32, total: usize) -> bool {
+    let config = SipConfig {
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        rtp_port_min: 40000,
+        rtp_port_max: 59998,
+        max_calls: 20_000,
+        rtp_timeout_secs: 0,
+        ..SipConfig::default()
+    };
+    struct Refuse;
+    #[async_trait::async_trait]
+    impl CallHandler for Refuse {
+        async fn handle(&self, _channel: Channel) {}
+    }
+    let engine = Engine::start(config, Arc::new(Refuse))
+        .await
+        .expect("generator engine");
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrent));
+    let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut calls = tokio::task::JoinSet::new();
+    let first = tokio::time::Instant::now();
+    for i in 0..total {
+        tokio::time::sleep_until(
+            first + Duration::from_secs_f64(i as f64 / f64::from(rate.max(1))),
+        )
+        .await;
+        let slot = slots.clone().acquire_owned().await.expect("semaphore open");
+        let engine = engine.clone();
+        let failures = failures.clone();
+        calls.spawn(async move {
+            let _slot = slot;
+            if place_call(&engine, target).await.is_err() {
+                failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    }
+    while calls.join_next().await.is_some() {}
+    let failed = failures.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("generator: {total} calls, {failed} failed");
+    failed == 0
+}
+
+async fn place_call(engine: &Engine, target: SocketAddr) -> Result<(), String> {
+    let start = tokio::time::Instant::now();
+    let request = touchtone_sip::DialRequest {
+        to: format!("sip:ivr@{target}"),
+        caller_id: Some("5550100".into()),
+        ring_timeout: Some(Duration::from_secs(10)),
+    };
+    let mut channel = engine
+        .dial(request, None, tokio_util::sync::CancellationToken::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    for (at_ms, keys) in [(6000, "4878378#"), (15400, "2468#"), (23900, "2468#")] {
+        tokio::time::sleep_until(start + Duration::from_millis(at_ms)).await;
+        channel.send_digits(keys).await.map_err(|e| e.to_string())?;
+    }
+    tokio::time::sleep_until(start + Duration::from_millis(30400)).await;
+    channel.hangup().await;
+    Ok(())
+}
+
 fn main() {
     raise_fd_limit();
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--generate") {
+        let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+        let target: SocketAddr = arg(2).parse().expect("target address");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let ok = runtime.block_on(generate(
+            target,
+            arg(3).parse().unwrap_or(100),
+            arg(4).parse().unwrap_or(50),
+            arg(5).parse().unwrap_or(200),
+        ));
+        std::process::exit(if ok { 0 } else { 1 });
+    }
     let levels: Vec<u32> = std::env::var("IVR_BENCH_LEVELS")
         .unwrap_or_else(|_| "200,1000".into())
         .split(',')
