@@ -13,6 +13,7 @@
 //! tasks, so that a busy runtime cannot delay a tick.
 
 use super::packet::{HEADER_LEN, write_header};
+use super::session::Inbound;
 use crate::g711::{self, Codec};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
@@ -42,6 +43,8 @@ struct Playing {
 pub struct OutboundStream {
     socket: UdpSocket,
     state: Mutex<StreamState>,
+    /// The receiving half, read by the pacer thread on each visit.
+    inbound: Mutex<Option<Inbound>>,
     closed: AtomicBool,
 }
 
@@ -92,8 +95,21 @@ impl OutboundStream {
                 telephone_event: None,
                 events: VecDeque::new(),
             }),
+            inbound: Mutex::new(None),
             closed: AtomicBool::new(false),
         })
+    }
+
+    pub(crate) fn set_inbound(&self, inbound: Inbound) {
+        *self.inbound.lock().unwrap_or_else(|e| e.into_inner()) = Some(inbound);
+    }
+
+    /// Reads what arrived since the last visit.
+    fn receive(&self, buf: &mut [u8]) {
+        let mut inbound = self.inbound.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(inbound) = inbound.as_mut() {
+            inbound.drain(&self.socket, self, buf);
+        }
     }
 
     pub fn state(&self) -> MutexGuard<'_, StreamState> {
@@ -162,6 +178,9 @@ impl OutboundStream {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.clear_all();
+        // Drops the digit sender and detector now rather than when the
+        // pacer next visits.
+        *self.inbound.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub fn is_closed(&self) -> bool {
@@ -433,6 +452,7 @@ fn run_worker(
     let mut tick: u64 = 0;
     let mut slots: Vec<Vec<Arc<OutboundStream>>> = (0..SLOTS).map(|_| Vec::new()).collect();
     let mut packet = [0u8; HEADER_LEN + FRAME_SAMPLES];
+    let mut receive_buffer = vec![0u8; 2048];
     let tick_length = FRAME / SLOTS as u32;
     while !stop.load(Ordering::Acquire) {
         while let Ok(stream) = incoming.try_recv() {
@@ -455,6 +475,10 @@ fn run_worker(
                 failed += 1;
             }
             stats.record_lateness(Instant::now().saturating_duration_since(due));
+        }
+        // Reading comes after every send of the tick, so it never delays one.
+        for stream in slot.iter() {
+            stream.receive(&mut receive_buffer);
         }
         stats.packets_sent.fetch_add(sent, Ordering::Relaxed);
         if failed > 0 {

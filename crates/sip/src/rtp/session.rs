@@ -1,7 +1,8 @@
-//! One call's media: the RTP socket, the outbound stream handed to the pacer,
-//! and the receive task that turns incoming packets into digits.
+//! One call's media: the RTP socket, the stream handed to the pacer, and
+//! the receiving half (run by the pacer thread on each visit) that turns
+//! incoming packets into digits.
 //!
-//! Receiving does no allocation per packet: one buffer per call, RFC 4733
+//! Receiving does no allocation per packet: one buffer per pacer thread, RFC 4733
 //! events de-duplicated in place, in-band detection only when the peer did
 //! not negotiate telephone-event (or when configured to run always).
 //! Symmetric RTP (RFC 4961): the first valid packet, and any later change of
@@ -18,10 +19,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-use tokio::io::Interest;
-use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 /// When to run the in-band detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, Default)]
@@ -58,12 +56,14 @@ pub struct MediaSession {
     pub local: SocketAddr,
     pub counters: Arc<MediaCounters>,
     pub started: Instant,
-    cancel: CancellationToken,
 }
 
 impl MediaSession {
-    /// Starts sending (silence until a prompt is queued) and receiving.
-    /// Must be called inside a tokio runtime.
+    /// Starts sending (silence until a prompt is queued) and receiving:
+    /// the pacer thread that sends a call's audio also reads what arrived
+    /// on its socket, once per 20 ms visit, so a received packet costs a
+    /// read and never a wake-up of the runtime (a digit is seen at most
+    /// 20 ms later).
     pub fn start(
         socket: UdpSocket,
         params: MediaParams,
@@ -71,43 +71,20 @@ impl MediaSession {
         digits: mpsc::Sender<(Digit, DigitSource)>,
     ) -> Result<Self, std::io::Error> {
         let local = socket.local_addr()?;
-        let send_socket = socket.try_clone()?;
-        // Registered for readability only: a tokio UdpSocket also asks for
-        // writability, and then every packet the pacer sends on this
-        // socket's twin (same file) wakes the runtime when its buffer is
-        // freed; that was a third of the runtime's work under load.
-        // SAFETY: a std UdpSocket owns its descriptor and keeps it open and
-        // unchanged for as long as the AsyncFd owns the socket.
-        let receive_socket = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) }
-            .map_err(|e| e.into_parts().1)?;
-        let outbound = OutboundStream::new(
-            send_socket,
-            params.remote,
-            params.codec,
-            params.payload_type,
-        );
+        let outbound =
+            OutboundStream::new(socket, params.remote, params.codec, params.payload_type);
         outbound.state().telephone_event = params.telephone_event;
+        let counters = Arc::new(MediaCounters::default());
+        let started = Instant::now();
+        outbound.set_inbound(Inbound::new(params, digits, counters.clone(), started));
         pacer
             .add(outbound.clone())
             .map_err(|PacerFull| std::io::Error::other("media pacer is overloaded"))?;
-        let cancel = CancellationToken::new();
-        let counters = Arc::new(MediaCounters::default());
-        let started = Instant::now();
-        tokio::spawn(receive(
-            receive_socket,
-            params,
-            outbound.clone(),
-            digits,
-            counters.clone(),
-            started,
-            cancel.clone(),
-        ));
         Ok(MediaSession {
             outbound,
             local,
             counters,
             started,
-            cancel,
         })
     }
 
@@ -122,7 +99,6 @@ impl MediaSession {
 
     pub fn stop(&self) {
         self.outbound.close();
-        self.cancel.cancel();
     }
 }
 
@@ -132,66 +108,95 @@ impl Drop for MediaSession {
     }
 }
 
-async fn receive(
-    socket: AsyncFd<UdpSocket>,
+/// The receiving half of a call's media, driven by its pacer thread.
+pub(crate) struct Inbound {
     params: MediaParams,
-    outbound: Arc<OutboundStream>,
     digits: mpsc::Sender<(Digit, DigitSource)>,
     counters: Arc<MediaCounters>,
     started: Instant,
-    cancel: CancellationToken,
-) {
-    let mut buf = [0u8; 2048];
-    let mut events = EventDeduplicator::default();
-    let run_detector = match params.in_band {
-        InBandDtmf::Always => true,
-        InBandDtmf::Never => false,
-        InBandDtmf::Auto => params.telephone_event.is_none(),
-    };
-    let mut detector = run_detector.then(DtmfDetector::new);
-    let mut latched_ssrc: Option<u32> = None;
-    let cancelled = cancel.cancelled();
-    tokio::pin!(cancelled);
-    loop {
-        let (n, from) = tokio::select! {
-            ready = socket.readable() => {
-                let Ok(mut guard) = ready else { return };
-                match guard.try_io(|s| s.get_ref().recv_from(&mut buf)) {
-                    Ok(Ok(r)) => r,
-                    // ICMP port unreachable surfaces here on Linux; keep going.
-                    Ok(Err(_)) => continue,
-                    // Spurious readiness: wait again.
-                    Err(_would_block) => continue,
-                }
-            },
-            _ = &mut cancelled => return,
+    events: EventDeduplicator,
+    detector: Option<DtmfDetector>,
+    latched_ssrc: Option<u32>,
+}
+
+/// At most this many packets are read per visit (a burst beyond it waits
+/// for the next visit, 20 ms later).
+const READS_PER_VISIT: usize = 8;
+
+impl Inbound {
+    fn new(
+        params: MediaParams,
+        digits: mpsc::Sender<(Digit, DigitSource)>,
+        counters: Arc<MediaCounters>,
+        started: Instant,
+    ) -> Self {
+        let run_detector = match params.in_band {
+            InBandDtmf::Always => true,
+            InBandDtmf::Never => false,
+            InBandDtmf::Auto => params.telephone_event.is_none(),
         };
-        let Ok(packet) = RtpPacket::parse(&buf[..n]) else {
-            counters.packets_invalid.fetch_add(1, Ordering::Relaxed);
-            continue;
+        Inbound {
+            params,
+            digits,
+            counters,
+            started,
+            events: EventDeduplicator::default(),
+            detector: run_detector.then(DtmfDetector::new),
+            latched_ssrc: None,
+        }
+    }
+
+    /// Reads and handles what has arrived on `socket` (non-blocking).
+    pub(crate) fn drain(&mut self, socket: &UdpSocket, outbound: &OutboundStream, buf: &mut [u8]) {
+        for _ in 0..READS_PER_VISIT {
+            match socket.recv_from(buf) {
+                Ok((n, from)) => self.handle(&buf[..n], from, outbound),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                // ICMP port unreachable surfaces here on Linux; keep going.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    fn handle(&mut self, bytes: &[u8], from: SocketAddr, outbound: &OutboundStream) {
+        let Ok(packet) = RtpPacket::parse(bytes) else {
+            self.counters
+                .packets_invalid
+                .fetch_add(1, Ordering::Relaxed);
+            return;
         };
-        let codec = outbound.state().codec;
-        let is_event = Some(packet.payload_type) == params.telephone_event;
-        let is_audio = packet.payload_type == params.payload_type;
+        let is_event = Some(packet.payload_type) == self.params.telephone_event;
+        let is_audio = packet.payload_type == self.params.payload_type;
         if !is_event && !is_audio {
-            counters.packets_invalid.fetch_add(1, Ordering::Relaxed);
-            continue;
+            self.counters
+                .packets_invalid
+                .fetch_add(1, Ordering::Relaxed);
+            return;
         }
-        counters.packets_received.fetch_add(1, Ordering::Relaxed);
-        counters
+        self.counters
+            .packets_received
+            .fetch_add(1, Ordering::Relaxed);
+        self.counters
             .last_packet_ms
-            .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        if latched_ssrc != Some(packet.ssrc) {
-            latched_ssrc = Some(packet.ssrc);
-            outbound.state().remote = from;
-        }
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let codec = {
+            let mut st = outbound.state();
+            if self.latched_ssrc != Some(packet.ssrc) {
+                self.latched_ssrc = Some(packet.ssrc);
+                st.remote = from;
+            }
+            st.codec
+        };
         if is_event {
             if let Some(ev) = TelephoneEvent::parse(packet.payload)
-                && let Some(d) = events.on_packet(packet.sequence, packet.timestamp, &ev)
+                && let Some(d) = self
+                    .events
+                    .on_packet(packet.sequence, packet.timestamp, &ev)
             {
-                let _ = digits.try_send((d, DigitSource::Rfc4733));
+                let _ = self.digits.try_send((d, DigitSource::Rfc4733));
             }
-        } else if let Some(det) = detector.as_mut() {
+        } else if let Some(det) = self.detector.as_mut() {
+            let digits = &self.digits;
             det.feed(packet.payload.iter().map(|&b| codec.decode(b)), |d| {
                 let _ = digits.try_send((d, DigitSource::InBand));
             });
