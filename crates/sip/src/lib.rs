@@ -24,7 +24,8 @@
 //! - `engine.rs`: listeners, request dispatch, inbound set-up, `dial`.
 //! - `call.rs`: the task that owns an established call.
 //! - `channel.rs`: what call flows see.
-//! - `rtp/`: packets, the shared send pacer, per-call receive, ports.
+//! - `rtp/`: packets, the pacer (sends and receives every call's RTP),
+//!   the per-call receiving half, ports.
 //! - `testflow.rs`: a small flow for exercising the engine end to end.
 
 pub(crate) mod call;

@@ -1,5 +1,7 @@
-//! The send pacer: a few threads that send every call's next 20 ms of audio
-//! on time, with one timer tick per thread for all calls.
+//! The pacer: a few threads that send every call's next 20 ms of audio on
+//! time, with one timer tick per thread for all calls, and read what each
+//! call received on the same visit (after the tick's sends, so reading
+//! never delays a send).
 //!
 //! Each worker thread ticks every 2 ms and owns ten slots; a call joins the
 //! slot after the one current when it started and is visited once per
