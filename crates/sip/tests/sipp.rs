@@ -232,6 +232,25 @@ async fn dialer_towards(callee: &Sipp) -> Engine {
     Engine::start(cfg, Arc::new(Idle)).await.unwrap()
 }
 
+/// Dials a sipp callee running `scenario_name` and returns how the dial ended.
+async fn dial_failure(
+    scenario_name: &str,
+    ring_timeout: Option<Duration>,
+    cancel: CancellationToken,
+) -> Option<DialError> {
+    let callee = Sipp::start(&scenario(scenario_name), None, 1, &[], &[]);
+    let engine = dialer_towards(&callee).await;
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout,
+    };
+    let result = engine.dial(request, None, cancel).await;
+    assert_sipp_ok(callee).await;
+    assert_eq!(engine.stats().active_calls, 0);
+    result.err()
+}
+
 #[tokio::test]
 async fn dial_reports_ringing_then_answer_and_hears_the_callees_digits() {
     let callee = Sipp::start(&scenario("callee_answers.xml"), None, 1, &[], &[]);
@@ -264,36 +283,25 @@ async fn dial_reports_ringing_then_answer_and_hears_the_callees_digits() {
 
 #[tokio::test]
 async fn dial_to_a_busy_callee_reports_busy() {
-    let callee = Sipp::start(&scenario("callee_busy.xml"), None, 1, &[], &[]);
-    let engine = dialer_towards(&callee).await;
-    let request = DialRequest {
-        to: "callee".into(),
-        caller_id: None,
-        ring_timeout: None,
-    };
-    let result = engine.dial(request, None, CancellationToken::new()).await;
-    assert_eq!(result.err(), Some(DialError::Busy));
-    assert_sipp_ok(callee).await;
+    let outcome = dial_failure("callee_busy.xml", None, CancellationToken::new()).await;
+    assert_eq!(outcome, Some(DialError::Busy));
 }
 
 #[tokio::test]
 async fn dial_that_is_never_answered_is_cancelled_at_the_ring_timeout() {
-    let callee = Sipp::start(&scenario("callee_never_answers.xml"), None, 1, &[], &[]);
-    let engine = dialer_towards(&callee).await;
-    let request = DialRequest {
-        to: "callee".into(),
-        caller_id: None,
-        ring_timeout: Some(Duration::from_secs(2)),
-    };
     let started = Instant::now();
-    let result = engine.dial(request, None, CancellationToken::new()).await;
-    assert_eq!(result.err(), Some(DialError::NoAnswer));
+    let outcome = dial_failure(
+        "callee_never_answers.xml",
+        Some(Duration::from_secs(2)),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome, Some(DialError::NoAnswer));
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "{:?}",
         started.elapsed()
     );
-    assert_sipp_ok(callee).await;
 }
 
 async fn challenged_dial(password: &str) -> (Result<Channel, DialError>, Sipp) {
@@ -445,27 +453,12 @@ async fn a_caller_over_tcp_is_served_like_one_over_udp() {
 
 #[tokio::test]
 async fn dial_to_a_callee_that_declines_reports_declined() {
-    let callee = Sipp::start(&scenario("callee_declines.xml"), None, 1, &[], &[]);
-    let engine = dialer_towards(&callee).await;
-    let request = DialRequest {
-        to: "callee".into(),
-        caller_id: None,
-        ring_timeout: None,
-    };
-    let result = engine.dial(request, None, CancellationToken::new()).await;
-    assert_eq!(result.err(), Some(DialError::Declined));
-    assert_sipp_ok(callee).await;
+    let outcome = dial_failure("callee_declines.xml", None, CancellationToken::new()).await;
+    assert_eq!(outcome, Some(DialError::Declined));
 }
 
 #[tokio::test]
 async fn a_dial_cancelled_while_ringing_sends_cancel_and_reports_cancelled() {
-    let callee = Sipp::start(&scenario("callee_never_answers.xml"), None, 1, &[], &[]);
-    let engine = dialer_towards(&callee).await;
-    let request = DialRequest {
-        to: "callee".into(),
-        caller_id: None,
-        ring_timeout: Some(Duration::from_secs(30)),
-    };
     let cancel = CancellationToken::new();
     let trigger = cancel.clone();
     tokio::spawn(async move {
@@ -473,15 +466,18 @@ async fn a_dial_cancelled_while_ringing_sends_cancel_and_reports_cancelled() {
         trigger.cancel();
     });
     let started = Instant::now();
-    let result = engine.dial(request, None, cancel).await;
-    assert_eq!(result.err(), Some(DialError::Cancelled));
+    let outcome = dial_failure(
+        "callee_never_answers.xml",
+        Some(Duration::from_secs(30)),
+        cancel,
+    )
+    .await;
+    assert_eq!(outcome, Some(DialError::Cancelled));
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
-    assert_sipp_ok(callee).await;
-    assert_eq!(engine.stats().active_calls, 0);
 }
 
 /// Reports each call's RTP address, then keeps the call up.

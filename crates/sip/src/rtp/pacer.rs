@@ -498,10 +498,11 @@ fn run_worker(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dtmf::rfc4733::{EventDeduplicator, TelephoneEvent};
     use crate::rtp::packet::RtpPacket;
 
-    #[test]
-    fn a_prompt_sequence_is_sent_back_to_back_at_twenty_milliseconds() {
+    /// A pacer, a receiving socket, and a PCMU stream towards it.
+    fn loopback_stream() -> (Pacer, UdpSocket, Arc<OutboundStream>) {
         let pacer = Pacer::start(1).unwrap();
         let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
         receiver
@@ -510,6 +511,12 @@ mod tests {
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
         sender.set_nonblocking(true).unwrap();
         let stream = OutboundStream::new(sender, receiver.local_addr().unwrap(), Codec::Pcmu, 0);
+        (pacer, receiver, stream)
+    }
+
+    #[test]
+    fn a_prompt_sequence_is_sent_back_to_back_at_twenty_milliseconds() {
+        let (pacer, receiver, stream) = loopback_stream();
         // Two prompts of 250 samples: the second starts mid-packet.
         let (done_tx, done_rx) = oneshot::channel();
         stream.enqueue(Arc::from(vec![1u8; 250]), None);
@@ -562,24 +569,10 @@ mod tests {
         assert_eq!(stats.lateness_quantile(0.5), Duration::from_micros(500));
         assert_eq!(stats.lateness_quantile(0.99), Duration::from_micros(990));
     }
-}
-
-#[cfg(test)]
-mod event_tests {
-    use super::*;
-    use crate::dtmf::rfc4733::{EventDeduplicator, TelephoneEvent};
-    use crate::rtp::packet::RtpPacket;
 
     #[test]
     fn key_presses_go_out_as_rfc4733_events() {
-        let pacer = Pacer::start(1).unwrap();
-        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
-        receiver
-            .set_read_timeout(Some(Duration::from_secs(2)))
-            .unwrap();
-        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sender.set_nonblocking(true).unwrap();
-        let stream = OutboundStream::new(sender, receiver.local_addr().unwrap(), Codec::Pcmu, 0);
+        let (pacer, receiver, stream) = loopback_stream();
         stream.state().telephone_event = Some(101);
         let (done_tx, done_rx) = oneshot::channel();
         assert!(stream.send_events(&[4, 11], 100, 60, done_tx));
