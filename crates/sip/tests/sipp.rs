@@ -574,3 +574,36 @@ async fn digits_sent_as_rfc4733_by_one_engine_are_collected_by_another() {
     channel.hangup().await;
     wait_for_no_calls(&callee).await;
 }
+
+#[tokio::test]
+async fn the_answer_is_retransmitted_until_the_caller_acknowledges_it() {
+    let engine = Engine::start(config(), Arc::new(Idle)).await.unwrap();
+    let started = Instant::now();
+    let sipp = Sipp::start(
+        &scenario("caller_acks_late.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    let outcome = sipp.finish(Duration::from_secs(20)).await;
+    assert!(outcome.success, "{}", outcome.log);
+    // The answer came three times (sent, then after T1 and 2·T1) before
+    // the ACK, which stopped it.
+    let answers = outcome
+        .log
+        .split("message received")
+        .filter(|m| m.contains("SIP/2.0 200 OK") && m.contains("CSeq: 1 INVITE"))
+        .count();
+    assert!(
+        (3..=4).contains(&answers),
+        "{answers} answers:\n{}",
+        outcome.log
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
+    wait_for_no_calls(&engine).await;
+}
