@@ -66,6 +66,33 @@ pub struct StreamState {
     events: VecDeque<OutgoingEvent>,
 }
 
+impl StreamState {
+    /// Writes the next packet's header into `packet` and moves the stream
+    /// on by one packet: sequence +1, timestamp +160 (RFC 3550 §5.1; an
+    /// event packet carries its event's start `timestamp` instead).
+    fn next_header(
+        &mut self,
+        packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES],
+        marker: bool,
+        payload_type: u8,
+        timestamp: u32,
+    ) {
+        let mut header = [0u8; HEADER_LEN];
+        write_header(
+            &mut header,
+            marker,
+            payload_type,
+            self.sequence,
+            timestamp,
+            self.ssrc,
+        );
+        packet[..HEADER_LEN].copy_from_slice(&header);
+        self.first_packet = false;
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+    }
+}
+
 /// A key press being sent as RFC 4733 events (§2.5.1: one timestamp for the
 /// whole event, duration growing each packet, the end packet sent three
 /// times).
@@ -189,9 +216,6 @@ impl OutboundStream {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Builds and sends the next 20 ms frame. Returns false if the send
-    /// failed (full socket buffer, unreachable peer): the frame is dropped,
-    /// as it would be on any lossy network.
     /// Builds the next RFC 4733 packet into `packet` if an event is being
     /// sent, returning its length; None when this frame carries audio.
     fn event_frame(
@@ -222,9 +246,7 @@ impl OutboundStream {
             return None;
         };
         let code = ev.code;
-        let mut header = [0u8; HEADER_LEN];
-        write_header(&mut header, first, te, st.sequence, start, st.ssrc);
-        packet[..HEADER_LEN].copy_from_slice(&header);
+        st.next_header(packet, first, te, start);
         let mut payload = [0u8; 4];
         crate::dtmf::rfc4733::TelephoneEvent {
             event: code,
@@ -234,66 +256,57 @@ impl OutboundStream {
         }
         .write(&mut payload);
         packet[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&payload);
-        st.sequence = st.sequence.wrapping_add(1);
-        st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
-        st.first_packet = false;
         Some(HEADER_LEN + 4)
     }
 
+    /// Builds the next 20 ms of audio (queued prompts, then silence) into
+    /// `packet`, returning its length.
+    fn audio_frame(st: &mut StreamState, packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES]) -> usize {
+        let (marker, payload_type, timestamp) = (st.first_packet, st.payload_type, st.timestamp);
+        st.next_header(packet, marker, payload_type, timestamp);
+        let codec = st.codec;
+        let payload = &mut packet[HEADER_LEN..];
+        let mut filled = 0;
+        while filled < FRAME_SAMPLES {
+            let Some(front) = st.queue.front_mut() else {
+                break;
+            };
+            let n = (front.audio.len() - front.offset).min(FRAME_SAMPLES - filled);
+            let src = &front.audio[front.offset..front.offset + n];
+            match codec {
+                Codec::Pcmu => payload[filled..filled + n].copy_from_slice(src),
+                Codec::Pcma => g711::ulaw_to_alaw_into(src, &mut payload[filled..filled + n]),
+            }
+            front.offset += n;
+            filled += n;
+            if front.offset >= front.audio.len()
+                && let Some(mut finished) = st.queue.pop_front()
+                && let Some(done) = finished.done.take()
+            {
+                let _ = done.send(());
+            }
+        }
+        payload[filled..].fill(codec.silence());
+        HEADER_LEN + FRAME_SAMPLES
+    }
+
+    /// Builds and sends the next 20 ms frame: a key press's event packet
+    /// while one is being sent, audio otherwise. Returns false if the send
+    /// failed (full socket buffer, unreachable peer): the frame is dropped,
+    /// as it would be on any lossy network.
     fn send_frame(&self, packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES]) -> bool {
-        let remote;
-        {
+        let (len, remote) = {
             let mut st = self.state();
-            if let Some(len) = Self::event_frame(&mut st, packet) {
-                if !st.sending {
-                    return true;
-                }
-                let remote = st.remote;
-                drop(st);
-                return self.socket.send_to(&packet[..len], remote).is_ok();
-            }
-            let mut header = [0u8; HEADER_LEN];
-            write_header(
-                &mut header,
-                st.first_packet,
-                st.payload_type,
-                st.sequence,
-                st.timestamp,
-                st.ssrc,
-            );
-            st.first_packet = false;
-            st.sequence = st.sequence.wrapping_add(1);
-            st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
-            packet[..HEADER_LEN].copy_from_slice(&header);
-            let codec = st.codec;
-            let payload = &mut packet[HEADER_LEN..];
-            let mut filled = 0;
-            while filled < FRAME_SAMPLES {
-                let Some(front) = st.queue.front_mut() else {
-                    break;
-                };
-                let n = (front.audio.len() - front.offset).min(FRAME_SAMPLES - filled);
-                let src = &front.audio[front.offset..front.offset + n];
-                match codec {
-                    Codec::Pcmu => payload[filled..filled + n].copy_from_slice(src),
-                    Codec::Pcma => g711::ulaw_to_alaw_into(src, &mut payload[filled..filled + n]),
-                }
-                front.offset += n;
-                filled += n;
-                if front.offset >= front.audio.len()
-                    && let Some(mut finished) = st.queue.pop_front()
-                    && let Some(done) = finished.done.take()
-                {
-                    let _ = done.send(());
-                }
-            }
-            payload[filled..].fill(codec.silence());
+            let len = match Self::event_frame(&mut st, packet) {
+                Some(len) => len,
+                None => Self::audio_frame(&mut st, packet),
+            };
             if !st.sending {
                 return true;
             }
-            remote = st.remote;
-        }
-        self.socket.send_to(&packet[..], remote).is_ok()
+            (len, st.remote)
+        };
+        self.socket.send_to(&packet[..len], remote).is_ok()
     }
 }
 
@@ -301,7 +314,6 @@ impl OutboundStream {
 pub struct PacerStats {
     pub packets_sent: AtomicU64,
     pub send_failures: AtomicU64,
-    pub active_streams: AtomicUsize,
     lateness: Box<[AtomicU64]>,
 }
 
@@ -310,7 +322,6 @@ impl PacerStats {
         PacerStats {
             packets_sent: AtomicU64::new(0),
             send_failures: AtomicU64::new(0),
-            active_streams: AtomicUsize::new(0),
             lateness: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
         }
     }
@@ -399,10 +410,7 @@ impl Pacer {
     pub fn add(&self, stream: Arc<OutboundStream>) -> Result<(), PacerFull> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
         match self.workers[i].streams.try_send(stream) {
-            Ok(()) => {
-                self.stats.active_streams.fetch_add(1, Ordering::Relaxed);
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Err(PacerFull),
         }
     }
@@ -462,12 +470,7 @@ fn run_worker(
         }
         let due = epoch + tick_length * tick as u32;
         let slot = &mut slots[(tick % SLOTS) as usize];
-        let before = slot.len();
         slot.retain(|s| !s.is_closed());
-        let removed = before - slot.len();
-        if removed > 0 {
-            stats.active_streams.fetch_sub(removed, Ordering::Relaxed);
-        }
         let mut sent = 0;
         let mut failed = 0;
         for stream in slot.iter() {
