@@ -237,10 +237,7 @@ impl Channel {
         let codes: Vec<u8> = digits.iter().map(|d| d.event_code()).collect();
         let (done_tx, done_rx) = oneshot::channel();
         if !self.media.outbound.send_events(&codes, 100, 100, done_tx) {
-            let tones: Vec<Prompt> = digits
-                .iter()
-                .flat_map(|&d| [Prompt::dtmf(d, 100), Prompt::silence(100)])
-                .collect();
+            let tones = Prompt::dtmf_keys(&digits, 100, 100);
             return self.play(&tones, false).await.map(|_| ());
         }
         tokio::select! {

@@ -71,12 +71,21 @@ impl Prompt {
         Prompt::from_pcm(&pcm)
     }
 
-    /// The in-band DTMF tone of a key (70 ms at −10 dBm0 per tone).
+    /// The in-band DTMF tone of a key, `ms` long at −10 dBm0 per tone.
     pub fn dtmf(digit: Digit, ms: u32) -> Self {
         let (low, high) = goertzel::frequencies(digit);
         let mut pcm = goertzel::dual_tone(low, high, -10.0, -10.0, (ms * 8) as usize);
         ramp(&mut pcm);
         Prompt::from_pcm(&pcm)
+    }
+
+    /// Keys as in-band tones, each `tone_ms` long and followed by `gap_ms`
+    /// of silence.
+    pub fn dtmf_keys(keys: &[Digit], tone_ms: u32, gap_ms: u32) -> Vec<Prompt> {
+        let gap = Prompt::silence(gap_ms);
+        keys.iter()
+            .flat_map(|&d| [Prompt::dtmf(d, tone_ms), gap.clone()])
+            .collect()
     }
 
     /// Loads an 8 kHz mono 16-bit PCM WAV file.

@@ -41,11 +41,8 @@ impl Default for TestFlow {
 
 /// The prompts that read `digits` back: each key's DTMF tone then a pause.
 pub fn read_back(digits: &str) -> Vec<Prompt> {
-    digits
-        .chars()
-        .filter_map(Digit::from_char)
-        .flat_map(|d| [Prompt::dtmf(d, 80), Prompt::silence(80)])
-        .collect()
+    let keys: Vec<Digit> = digits.chars().filter_map(Digit::from_char).collect();
+    Prompt::dtmf_keys(&keys, 80, 80)
 }
 
 #[async_trait]
