@@ -91,50 +91,50 @@ impl CallHandler for BenchFlow {
     }
 }
 
-fn cpu_seconds() -> f64 {
-    // /proc/self/stat fields 14 and 15: utime and stime in clock ticks.
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(") ").map(|(_, s)| s).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+/// Reads a `/proc/.../stat` file: the process or thread name and its CPU
+/// seconds (fields 14 and 15, utime and stime in clock ticks). `None` once
+/// the process or thread has gone.
+fn read_stat(path: &str) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let (head, rest) = stat.rsplit_once(") ")?;
+    let name = head.split_once(" (").map_or("?", |(_, n)| n).to_string();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // SAFETY: sysconf reads a constant and takes no pointers.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks / hz
+    Some((name, (ticks(11) + ticks(12)) / hz))
+}
+
+fn cpu_seconds() -> f64 {
+    read_stat("/proc/self/stat").map_or(0.0, |(_, cpu)| cpu)
 }
 
 /// CPU seconds per thread name (pacer threads, tokio workers, ...).
 fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let mut out = std::collections::BTreeMap::new();
     for entry in std::fs::read_dir("/proc/self/task")
         .into_iter()
         .flatten()
         .flatten()
     {
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let Some((head, rest)) = stat.rsplit_once(") ") else {
-            continue;
-        };
-        let name = head.split_once(" (").map(|(_, n)| n).unwrap_or("?");
-        let name = name
-            .trim_end_matches(|c: char| c.is_ascii_digit())
-            .to_string();
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-            + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-        *out.entry(name).or_insert(0.0) += ticks / hz;
+        if let Some((name, cpu)) = read_stat(&entry.path().join("stat").to_string_lossy()) {
+            let name = name
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_string();
+            *out.entry(name).or_insert(0.0) += cpu;
+        }
     }
     out
 }
 
 /// CPU seconds used so far by another process (0 once it has exited).
 fn process_cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(") ").map(|(_, s)| s).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    read_stat(&format!("/proc/{pid}/stat")).map_or(0.0, |(_, cpu)| cpu)
 }
 
 /// The kernel's count of UDP datagrams sent to a port nobody listens on
