@@ -107,6 +107,17 @@ struct EngineInner {
     trunk_registered: Arc<std::sync::atomic::AtomicBool>,
 }
 
+impl EngineInner {
+    /// `sip:USER@public-address:sip-port`: our From and Contact.
+    fn local_uri(&self, user: &str) -> Result<Uri, rsipstack::Error> {
+        let text = format!(
+            "sip:{user}@{}",
+            SocketAddr::new(self.public_ip, self.sip_addr.port())
+        );
+        Uri::try_from(text.as_str()).map_err(Into::into)
+    }
+}
+
 /// A running SIP user agent. Cloning shares it; `shutdown` stops it.
 #[derive(Clone)]
 pub struct Engine {
@@ -328,12 +339,8 @@ impl Engine {
             .clone()
             .or_else(|| trunk.and_then(|t| t.caller_id.clone()))
             .unwrap_or_else(|| "touchtone".into());
-        let local = format!(
-            "sip:{}@{}",
-            caller_user,
-            SocketAddr::new(inner.public_ip, inner.sip_addr.port())
-        );
-        let local_uri = Uri::try_from(local.as_str())
+        let local_uri = inner
+            .local_uri(&caller_user)
             .map_err(|e| DialError::Failed(format!("bad caller ID {caller_user}: {e}")))?;
         let slot = CallSlot::take(&inner.active_calls, inner.config.max_calls)
             .ok_or_else(|| DialError::Failed("too many calls in progress".into()))?;
@@ -693,11 +700,7 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
             return;
         }
     };
-    let contact = format!(
-        "sip:touchtone@{}",
-        SocketAddr::new(inner.public_ip, inner.sip_addr.port())
-    );
-    let Ok(contact) = Uri::try_from(contact.as_str()) else {
+    let Ok(contact) = inner.local_uri("touchtone") else {
         let _ = tx.reply(StatusCode::ServerInternalError).await;
         return;
     };
