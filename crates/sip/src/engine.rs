@@ -109,12 +109,12 @@ struct EngineInner {
 
 impl EngineInner {
     /// `sip:USER@public-address:sip-port`: our From and Contact.
-    fn local_uri(&self, user: &str) -> Result<Uri, rsipstack::Error> {
+    fn local_uri(&self, user: &str) -> Result<Uri, String> {
         let text = format!(
             "sip:{user}@{}",
             SocketAddr::new(self.public_ip, self.sip_addr.port())
         );
-        Uri::try_from(text.as_str()).map_err(Into::into)
+        Uri::try_from(text.as_str()).map_err(|e| e.to_string())
     }
 }
 
