@@ -61,6 +61,11 @@ impl Service {
         privileged: bool,
     ) -> Result<(), ServiceError> {
         crate::api::check_id("name", name)?;
+        if name.starts_with('@') {
+            return Err(ServiceError::BadRequest(
+                "API-user names starting with @ are reserved for the server's own doors".into(),
+            ));
+        }
         if allowed_networks.is_empty() {
             return Err(ServiceError::BadRequest(
                 "give at least one allowed network (CIDR), e.g. 127.0.0.1/32".into(),

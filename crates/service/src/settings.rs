@@ -51,6 +51,16 @@ pub struct Settings {
     pub local_targets: Vec<String>,
     /// An upper bound on one target call, on top of the target's own.
     pub target_call_timeout: Duration,
+    /// When set, a caller whose number is not one of the person's
+    /// registered numbers is asked one more question.
+    pub caller_id_check: Option<CallerIdCheck>,
+}
+
+/// The caller-ID factor: numbers are compared in E.164 form, national
+/// numbers read with this region's dialling rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerIdCheck {
+    pub default_region: Option<touchtone_core::phone::Region>,
 }
 
 impl Default for Settings {
@@ -69,6 +79,7 @@ impl Default for Settings {
             keypad_attributes: vec![KeypadAttribute::Login, KeypadAttribute::EmployeeNumber],
             local_targets: vec!["local".to_owned()],
             target_call_timeout: Duration::from_secs(60),
+            caller_id_check: None,
         }
     }
 }

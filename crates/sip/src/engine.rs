@@ -44,6 +44,14 @@ const DIGIT_QUEUE: usize = 64;
 #[async_trait]
 pub trait CallHandler: Send + Sync + 'static {
     async fn handle(&self, channel: Channel);
+
+    /// Whether a call to `called` (the request URI's user part) is for
+    /// this handler; others are refused with 404 before anything is
+    /// answered. Every call is, unless a handler says otherwise.
+    fn accepts(&self, called: Option<&str>) -> bool {
+        let _ = called;
+        true
+    }
 }
 
 #[derive(Debug, Error)]
@@ -656,6 +664,10 @@ fn body_is_truncated(request: &rsipstack::sip::Request) -> bool {
 
 async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
     let req = tx.original.clone();
+    if !inner.handler.accepts(req.uri.user()) {
+        let _ = tx.reply(StatusCode::NotFound).await;
+        return;
+    }
     let Some(slot) = CallSlot::take(&inner.active_calls, inner.config.max_calls) else {
         let _ = tx.reply(StatusCode::ServiceUnavailable).await;
         return;

@@ -18,10 +18,12 @@ pub enum PromptError {
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: hound::Error },
     #[error(
-        "{path} is {found}; prompts must be 8000 Hz mono 16-bit PCM WAV \
-         (convert with: sox IN.wav -r 8000 -c 1 -b 16 OUT.wav)"
+        "{path} is {found}; prompts must be PCM WAV (8 to 32-bit integer or 32-bit float, \
+         any rate from 8000 to 192000 Hz; convert with: sox IN -r 8000 -c 1 -b 16 OUT.wav)"
     )]
     Format { path: String, found: String },
+    #[error("cannot resample {path}: {reason}")]
+    Resample { path: String, reason: String },
 }
 
 /// Immutable audio, cheap to clone.
@@ -88,30 +90,84 @@ impl Prompt {
             .collect()
     }
 
-    /// Loads an 8 kHz mono 16-bit PCM WAV file.
+    /// Loads a PCM WAV file of any common rate, depth and channel count:
+    /// channels are mixed down and the audio resampled to 8 kHz once, here.
     pub fn load_wav(path: &Path) -> Result<Self, PromptError> {
         let name = path.display().to_string();
         let reader = hound::WavReader::open(path).map_err(|source| PromptError::Read {
             path: name.clone(),
             source,
         })?;
+        Prompt::from_wav(reader, &name)
+    }
+
+    /// A WAV held in memory (what a TTS engine wrote), as [`Prompt::load_wav`].
+    pub fn from_wav_bytes(bytes: &[u8], name: &str) -> Result<Self, PromptError> {
+        let reader =
+            hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|source| {
+                PromptError::Read {
+                    path: name.to_string(),
+                    source,
+                }
+            })?;
+        Prompt::from_wav(reader, name)
+    }
+
+    fn from_wav<R: std::io::Read>(
+        reader: hound::WavReader<R>,
+        name: &str,
+    ) -> Result<Self, PromptError> {
         let spec = reader.spec();
-        if spec.sample_rate != SAMPLE_RATE
-            || spec.channels != 1
-            || spec.bits_per_sample != 16
-            || spec.sample_format != hound::SampleFormat::Int
-        {
+        let usable = spec.channels > 0
+            && (8000..=192_000).contains(&spec.sample_rate)
+            && match spec.sample_format {
+                hound::SampleFormat::Int => (8..=32).contains(&spec.bits_per_sample),
+                hound::SampleFormat::Float => spec.bits_per_sample == 32,
+            };
+        if !usable {
             return Err(PromptError::Format {
-                path: name,
+                path: name.to_string(),
                 found: format!(
                     "{} Hz, {} channel(s), {}-bit {:?}",
                     spec.sample_rate, spec.channels, spec.bits_per_sample, spec.sample_format
                 ),
             });
         }
-        let samples: Result<Vec<i16>, _> = reader.into_samples::<i16>().collect();
-        let samples = samples.map_err(|source| PromptError::Read { path: name, source })?;
-        Ok(Prompt::from_pcm(&samples))
+        let read_error = |source| PromptError::Read {
+            path: name.to_string(),
+            source,
+        };
+        // Every format to f32 in [-1, 1], then mixed down to mono.
+        let interleaved: Vec<f32> = match spec.sample_format {
+            hound::SampleFormat::Float => reader
+                .into_samples::<f32>()
+                .collect::<Result<_, _>>()
+                .map_err(read_error)?,
+            hound::SampleFormat::Int => {
+                let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+                reader
+                    .into_samples::<i32>()
+                    .map(|s| s.map(|v| v as f32 * scale))
+                    .collect::<Result<_, _>>()
+                    .map_err(read_error)?
+            }
+        };
+        let channels = usize::from(spec.channels);
+        let mono: Vec<f32> = interleaved
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+            .collect();
+        let resampled = resample_to_8k(mono, spec.sample_rate).map_err(|reason| {
+            PromptError::Resample {
+                path: name.to_string(),
+                reason,
+            }
+        })?;
+        let pcm: Vec<i16> = resampled
+            .iter()
+            .map(|&v| (v.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16)
+            .collect();
+        Ok(Prompt::from_pcm(&pcm))
     }
 
     pub fn ulaw(&self) -> &Arc<[u8]> {
@@ -146,40 +202,119 @@ fn ramp(pcm: &mut [i16]) {
     }
 }
 
+/// Band-limited sample-rate conversion to 8 kHz with rubato's windowed
+/// sinc resampler (a plain linear interpolation would alias everything
+/// above 4 kHz into the speech band).
+fn resample_to_8k(input: Vec<f32>, rate: u32) -> Result<Vec<f32>, String> {
+    use rubato::{
+        Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType,
+        WindowFunction,
+    };
+    if rate == SAMPLE_RATE || input.is_empty() {
+        return Ok(input);
+    }
+    let ratio = f64::from(SAMPLE_RATE) / f64::from(rate);
+    let expected = (input.len() as f64 * ratio).round() as usize;
+    let params = SincInterpolationParameters {
+        sinc_len: 256,
+        f_cutoff: 0.95,
+        interpolation: SincInterpolationType::Linear,
+        oversampling_factor: 128,
+        window: WindowFunction::BlackmanHarris2,
+    };
+    let mut resampler = SincFixedIn::<f32>::new(ratio, 1.0, params, input.len(), 1)
+        .map_err(|e| e.to_string())?;
+    let delay = resampler.output_delay();
+    let mut out = resampler
+        .process(&[input], None)
+        .map_err(|e| e.to_string())?
+        .remove(0);
+    // Flush the filter's tail, then drop its delay from the front.
+    let tail = resampler
+        .process_partial(None::<&[Vec<f32>]>, None)
+        .map_err(|e| e.to_string())?
+        .remove(0);
+    out.extend(tail);
+    out.drain(..delay.min(out.len()));
+    out.truncate(expected);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn write_wav(path: &Path, spec: hound::WavSpec, frames: usize, f: impl Fn(usize) -> f32) {
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..frames {
+            for _ in 0..spec.channels {
+                let v = f(i);
+                match spec.sample_format {
+                    hound::SampleFormat::Float => w.write_sample(v).unwrap(),
+                    hound::SampleFormat::Int => w.write_sample((v * 32767.0) as i16).unwrap(),
+                }
+            }
+        }
+        w.finalize().unwrap();
+    }
+
+    fn rms(p: &Prompt) -> f64 {
+        let s: Vec<f64> = p.ulaw().iter().map(|&b| f64::from(g711::ulaw_to_linear(b))).collect();
+        (s.iter().map(|v| v * v).sum::<f64>() / s.len() as f64).sqrt()
+    }
+
     #[test]
-    fn wav_files_load_and_wrong_formats_are_explained() {
+    fn wav_files_of_any_common_rate_load_and_bad_ones_are_explained() {
         let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("good.wav");
         let spec = hound::WavSpec {
             channels: 1,
             sample_rate: 8000,
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
-        let mut w = hound::WavWriter::create(&good, spec).unwrap();
-        for i in 0..800 {
-            w.write_sample(((i % 50) * 100) as i16).unwrap();
-        }
-        w.finalize().unwrap();
+        let good = dir.path().join("good.wav");
+        write_wav(&good, spec, 800, |i| ((i % 50) as f32) / 100.0);
         assert_eq!(Prompt::load_wav(&good).unwrap().duration_ms(), 100);
 
+        // 44.1 kHz stereo float: one second of 1 kHz comes out as one
+        // second at 8 kHz with the tone's frequency kept (2,000 zero
+        // crossings) and its level kept.
+        let cd = dir.path().join("cd.wav");
+        let cd_spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 44_100,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let tone = |hz: f32| {
+            move |i: usize| 0.5 * (2.0 * std::f32::consts::PI * hz * i as f32 / 44_100.0).sin()
+        };
+        write_wav(&cd, cd_spec, 44_100, tone(1000.0));
+        let p = Prompt::load_wav(&cd).unwrap();
+        assert_eq!(p.duration_ms(), 1000);
+        let samples: Vec<i16> = p.ulaw().iter().map(|&b| g711::ulaw_to_linear(b)).collect();
+        let crossings = samples
+            .windows(2)
+            .filter(|w| (w[0] < 0) != (w[1] < 0))
+            .count();
+        assert!((1990..=2010).contains(&crossings), "{crossings}");
+        let level = rms(&p);
+        assert!((0.5 * 32767.0 / 2f64.sqrt() - level).abs() < 1500.0, "{level}");
+
+        // A 10 kHz tone is above what 8 kHz can carry: it is filtered out,
+        // not folded back into the speech band.
+        let high = dir.path().join("high.wav");
+        write_wav(&high, cd_spec, 44_100, tone(10_000.0));
+        let level = rms(&Prompt::load_wav(&high).unwrap());
+        assert!(level < 300.0, "aliasing: rms {level}");
+
         let wrong = dir.path().join("wrong.wav");
-        let mut w = hound::WavWriter::create(
-            &wrong,
-            hound::WavSpec {
-                sample_rate: 16000,
-                ..spec
-            },
-        )
-        .unwrap();
-        w.write_sample(0i16).unwrap();
-        w.finalize().unwrap();
+        write_wav(&wrong, hound::WavSpec { sample_rate: 4000, ..spec }, 10, |_| 0.0);
         let err = Prompt::load_wav(&wrong).unwrap_err().to_string();
-        assert!(err.contains("16000 Hz") && err.contains("sox"), "{err}");
+        assert!(err.contains("4000 Hz") && err.contains("sox"), "{err}");
+        let junk = dir.path().join("junk.wav");
+        std::fs::write(&junk, b"RIFF not really a wave file").unwrap();
+        assert!(Prompt::load_wav(&junk).is_err());
         assert!(Prompt::load_wav(&dir.path().join("missing.wav")).is_err());
     }
 

@@ -54,8 +54,9 @@ impl PromptSet {
     }
 
     /// Replaces (or adds) prompts with the `NAME.wav` recordings in `dir`
-    /// (8 kHz mono 16-bit PCM). A file that cannot be used is an error,
-    /// so a bad recording is found at start, not during a call.
+    /// (PCM WAV of any common rate, converted to 8 kHz once, here). A file
+    /// that cannot be used is an error, so a bad recording is found at
+    /// start, not during a call.
     pub fn with_overrides(mut self, dir: &Path) -> Result<Self, PromptSetError> {
         let entries = std::fs::read_dir(dir).map_err(|source| PromptSetError::Directory {
             path: dir.display().to_string(),
@@ -160,11 +161,32 @@ mod tests {
 
     #[test]
     fn every_vocabulary_entry_is_embedded_and_sounds_like_speech() {
-        let set = PromptSet::embedded("en").unwrap();
+        for language in ["en", "de"] {
+            every_entry_sounds_like_speech(language);
+        }
+        assert!(matches!(
+            PromptSet::embedded("xx"),
+            Err(PromptSetError::UnknownLanguage(_))
+        ));
+    }
+
+    /// The translated vocabularies name exactly the English entries.
+    #[test]
+    fn every_language_has_the_same_names() {
+        let de: Vec<String> = include_str!("../prompts/vocabulary.de.tsv")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split('\t').next().map(str::to_string))
+            .collect();
+        assert_eq!(de, vocabulary());
+    }
+
+    fn every_entry_sounds_like_speech(language: &str) {
+        let set = PromptSet::embedded(language).unwrap();
         for name in vocabulary() {
             let p = set
                 .get(&name)
-                .unwrap_or_else(|_| panic!("{name} is not rendered: run scripts/render-prompts"));
+                .unwrap_or_else(|_| panic!("{language}/{name} is not rendered: run scripts/render-prompts"));
             assert!(
                 (150..30_000).contains(&p.duration_ms()),
                 "{name}: {} ms",
@@ -175,12 +197,11 @@ mod tests {
                 .iter()
                 .filter(|&&b| crate::g711::ulaw_to_linear(b).unsigned_abs() > 1000)
                 .count();
-            assert!(loud * 10 > p.len_samples(), "{name} is mostly silence");
+            assert!(
+                loud * 10 > p.len_samples(),
+                "{language}/{name} is mostly silence"
+            );
         }
-        assert!(matches!(
-            PromptSet::embedded("xx"),
-            Err(PromptSetError::UnknownLanguage(_))
-        ));
     }
 
     /// Talk-off: two and a half minutes of real (synthesised) speech, our
@@ -257,21 +278,42 @@ mod tests {
             .with_overrides(dir.path())
             .unwrap();
         assert_eq!(set.get("welcome").unwrap().duration_ms(), 500);
-        let mut bad = hound::WavWriter::create(
+        // Any common rate is converted once, here: 22.05 kHz stereo.
+        let mut cd = hound::WavWriter::create(
             dir.path().join("goodbye.wav"),
             hound::WavSpec {
-                sample_rate: 44100,
+                sample_rate: 22_050,
+                channels: 2,
+                ..spec
+            },
+        )
+        .unwrap();
+        for i in 0..22_050 / 4 {
+            cd.write_sample(((i % 40) * 300) as i16).unwrap();
+            cd.write_sample(((i % 40) * 300) as i16).unwrap();
+        }
+        cd.finalize().unwrap();
+        let set = PromptSet::embedded("en")
+            .unwrap()
+            .with_overrides(dir.path())
+            .unwrap();
+        assert_eq!(set.get("goodbye").unwrap().duration_ms(), 250);
+
+        let mut bad = hound::WavWriter::create(
+            dir.path().join("thank-you.wav"),
+            hound::WavSpec {
+                sample_rate: 4000,
                 ..spec
             },
         )
         .unwrap();
         bad.write_sample(0i16).unwrap();
         bad.finalize().unwrap();
-        assert!(
-            PromptSet::embedded("en")
-                .unwrap()
-                .with_overrides(dir.path())
-                .is_err()
-        );
+        let err = PromptSet::embedded("en")
+            .unwrap()
+            .with_overrides(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("thank-you.wav"), "{err}");
     }
 }

@@ -18,7 +18,8 @@ use serde::Deserialize;
 use touchtone_core::event::EventType;
 use touchtone_core::lockout::LockoutPolicy;
 use touchtone_core::password::PasswordPolicy;
-use touchtone_service::settings::{KeypadAttribute, Settings};
+use touchtone_core::phone::Region;
+use touchtone_service::settings::{CallerIdCheck, KeypadAttribute, Settings};
 
 mod directory;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
@@ -159,6 +160,11 @@ pub struct VerificationConfig {
     pub failure_window_secs: u64,
     /// How long the lockout lasts; 0 = until an operator clears it.
     pub lockout_secs: u64,
+    /// Ask one more question when the calling number is not one of the
+    /// person's registered numbers.
+    pub caller_id_check: bool,
+    /// ISO 3166 region for numbers written without a country code.
+    pub caller_id_region: Option<String>,
 }
 
 impl Default for VerificationConfig {
@@ -171,6 +177,8 @@ impl Default for VerificationConfig {
             max_failures: lockout.max_failures,
             failure_window_secs: u64::try_from(lockout.window_ms / 1000).unwrap_or(86_400),
             lockout_secs: u64::try_from(lockout.lockout_ms / 1000).unwrap_or(1800),
+            caller_id_check: false,
+            caller_id_region: None,
         }
     }
 }
@@ -397,6 +405,11 @@ impl Config {
         self.lockout_policy()
             .validate()
             .map_err(|e| anyhow::anyhow!("verification: {e}"))?;
+        if let Some(region) = &self.verification.caller_id_region {
+            region
+                .parse::<Region>()
+                .map_err(|e| anyhow::anyhow!("verification.caller_id_region: {e}"))?;
+        }
         if self.verification.questions_per_challenge == 0 {
             bail!("verification.questions_per_challenge must be at least 1");
         }
@@ -527,6 +540,14 @@ impl Config {
                 .map(|t| t.name().to_owned())
                 .collect(),
             target_call_timeout: Duration::from_secs(self.http.request_timeout_secs.max(1)),
+            caller_id_check: self.verification.caller_id_check.then(|| CallerIdCheck {
+                // Checked by `validate`.
+                default_region: self
+                    .verification
+                    .caller_id_region
+                    .as_deref()
+                    .and_then(|r| r.parse().ok()),
+            }),
         }
     }
 }
@@ -582,6 +603,11 @@ max_failures = 5
 failure_window_secs = 86400
 # 0 = locked until an operator runs `touchtone lockout clear`.
 lockout_secs = 1800
+# Caller ID as an extra factor: a call from a number that is not one of the
+# person's registered phone numbers (or with no number) gets one more
+# question. National numbers are read with the region's rules.
+caller_id_check = false
+# caller_id_region = "US"
 
 [login]
 # Failed API logins per API user, and per address, before 429.

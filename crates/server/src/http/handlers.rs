@@ -53,15 +53,20 @@ pub async fn user_ivr_list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/UserQuestionsGet", request_body = UserRequest,
+#[utoipa::path(post, path = "/api/v1/UserQuestionsGet", request_body = UserQuestionsGetRequest,
     responses((status = 200, body = UserQuestionsGetResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 423, body = ErrorBody)))]
 pub async fn user_questions_get(
     State(service): State<Service>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiJson(req): ApiJson<UserRequest>,
+    ApiJson(req): ApiJson<UserQuestionsGetRequest>,
 ) -> ApiResult<UserQuestionsGetResponse> {
     let rotated = service
-        .questions_get(&caller(addr), &req.session, &req.user_id)
+        .questions_get_for(
+            &caller(addr),
+            &req.session,
+            &req.user_id,
+            req.caller_number.as_deref(),
+        )
         .await?;
     Ok(Json(UserQuestionsGetResponse {
         session: rotated.session.reveal().to_owned(),

@@ -34,6 +34,7 @@ Every call but Login presents the newest one-time session ID and receives the ne
         UserIvrListResponse,
         UserEntry,
         UserRequest,
+        UserQuestionsGetRequest,
         UserQuestionsGetResponse,
         QuestionEntry,
         UserAnswersValidateRequest,

@@ -71,6 +71,18 @@ pub struct UserRequest {
     pub user_id: String,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuestionsGetRequest {
+    pub session: String,
+    pub user_id: String,
+    /// The calling number as the IVR received it. When the server checks
+    /// caller ID, a number that is not registered to the user (or none)
+    /// adds one question.
+    #[serde(default)]
+    pub caller_number: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct QuestionEntry {
     pub question_id: String,

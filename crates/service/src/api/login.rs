@@ -18,6 +18,10 @@ use touchtone_store::{api_users, login_throttle};
 use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
+/// The API-user name of the built-in IVR's sessions. Names starting with
+/// `@` are reserved: `add_api_user` refuses them.
+pub const BUILTIN_IVR: &str = "@ivr";
+
 impl Service {
     pub async fn login(
         &self,
@@ -91,6 +95,48 @@ impl Service {
             user,
             "ok",
             json!({"ip": ip, "session": session.id}),
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(token)
+    }
+
+    /// Starts a session for the server's own IVR, which runs in this
+    /// process and has no password to present. The session belongs to the
+    /// reserved API-user name [`BUILTIN_IVR`] (no API user can take it, so
+    /// the session is never privileged) and is bound to the SIP peer's
+    /// address like any session to its client's. Everything after this is
+    /// the same gate as the HTTPS door: one-time IDs, verification before
+    /// reset, the intruder lockout.
+    pub async fn open_ivr_session(
+        &self,
+        caller: &Caller,
+        call_id: &str,
+    ) -> Result<SessionToken, ServiceError> {
+        let now = self.now();
+        let ip = caller.ip.to_string();
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            api_user: BUILTIN_IVR.to_owned(),
+            client_ip: ip.clone(),
+            created_at: now,
+            expires_at: now + self.settings().session_lifetime_ms,
+            ended_at: None,
+            verified_person: None,
+        };
+        let token = SessionToken::generate(&mut rand::rng());
+        let mut tx = self.store().begin().await?;
+        sessions::create(&mut tx, &session, &token.digest().0).await?;
+        // The call ID is the peer's string: keep it short in the audit.
+        let call: String = call_id.chars().filter(|c| !c.is_control()).take(128).collect();
+        append_audit(
+            &mut tx,
+            BUILTIN_IVR,
+            "Login",
+            BUILTIN_IVR,
+            "ok",
+            json!({"ip": ip, "session": session.id, "door": caller.door.as_str(), "call": call}),
             now,
         )
         .await?;

@@ -14,6 +14,7 @@ use serde::Serialize;
 use touchtone_core::session_token::SessionToken;
 
 pub use accounts::{AccountResult, AccountSelector};
+pub use login::BUILTIN_IVR;
 pub use lookup::UserMatch;
 pub use password::RandomPassword;
 pub use verification::{Answer, ChallengeQuestion, ChallengeView, Validation};

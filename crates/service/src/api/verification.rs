@@ -15,6 +15,7 @@ use serde_json::json;
 use touchtone_core::answer::normalise_answer;
 use touchtone_core::event::EventType;
 use touchtone_core::lockout::LockoutPolicy;
+use touchtone_core::phone::E164Number;
 use touchtone_core::question::select_questions;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
@@ -63,16 +64,39 @@ impl Service {
         token: &str,
         user_id: &str,
     ) -> Result<Rotated<ChallengeView>, ServiceError> {
+        self.questions_get_for(caller, token, user_id, None).await
+    }
+
+    /// `UserQuestionsGet` for a call from `caller_number` (as the caller
+    /// ID arrived). When the caller-ID check is configured, a number that is
+    /// not one of the person's registered numbers (or no number) costs one
+    /// more question. Whether it matched is audited, never returned: the
+    /// answer would tell a stranger whose phone a number is.
+    pub async fn questions_get_for(
+        &self,
+        caller: &Caller,
+        token: &str,
+        user_id: &str,
+        caller_number: Option<&str>,
+    ) -> Result<Rotated<ChallengeView>, ServiceError> {
         super::check_id("user_id", user_id)?;
+        if let Some(number) = caller_number
+            && (number.len() > 64 || number.chars().any(char::is_control))
+        {
+            return Err(ServiceError::BadRequest(
+                "caller_number must be at most 64 printable characters".into(),
+            ));
+        }
         let mut call = self.open_call(caller, token, "UserQuestionsGet").await?;
-        match self.make_challenge(&mut call, user_id).await {
-            Ok(view) => {
+        match self.make_challenge(&mut call, user_id, caller_number).await {
+            Ok((view, caller_id)) => {
                 let ids: Vec<&str> = view
                     .questions
                     .iter()
                     .map(|q| q.question_id.as_str())
                     .collect();
-                let detail = json!({"challenge": view.challenge_id, "questions": ids});
+                let detail =
+                    json!({"challenge": view.challenge_id, "questions": ids, "caller_id": caller_id});
                 let session = self.commit_call(call, user_id, detail).await?;
                 Ok(Rotated {
                     value: view,
@@ -87,7 +111,8 @@ impl Service {
         &self,
         call: &mut CallTx,
         user_id: &str,
-    ) -> Result<ChallengeView, ServiceError> {
+        caller_number: Option<&str>,
+    ) -> Result<(ChallengeView, &'static str), ServiceError> {
         let now = call.now;
         let person = active_person(call.conn(), user_id).await?;
         if is_locked(call.conn(), &person, now).await? {
@@ -97,9 +122,11 @@ impl Service {
         if enrolled.is_empty() {
             return Err(ServiceError::NotEnrolled);
         }
+        let caller_id = self.caller_id_outcome(&person, caller_number);
+        let extra = usize::from(caller_id == "unmatched");
         let chosen = select_questions(
             &enrolled,
-            self.settings().questions_per_challenge,
+            self.settings().questions_per_challenge + extra,
             &mut rand::rng(),
         );
         let challenge = Challenge {
@@ -112,7 +139,7 @@ impl Service {
             completed_at: None,
         };
         challenges::create(call.conn(), &challenge).await?;
-        Ok(ChallengeView {
+        let view = ChallengeView {
             challenge_id: challenge.id,
             questions: chosen
                 .into_iter()
@@ -122,7 +149,30 @@ impl Service {
                     max_digits: q.max_digits,
                 })
                 .collect(),
-        })
+        };
+        Ok((view, caller_id))
+    }
+
+    /// `"not_checked"`, `"matched"` or `"unmatched"` (a missing or
+    /// unparsable number does not match).
+    fn caller_id_outcome(&self, person: &Person, caller_number: Option<&str>) -> &'static str {
+        let Some(check) = self.settings().caller_id_check else {
+            return "not_checked";
+        };
+        let normalise = |n: &str| E164Number::parse(n, check.default_region).ok();
+        let Some(calling) = caller_number.and_then(normalise) else {
+            return "unmatched";
+        };
+        if person
+            .phone_numbers
+            .iter()
+            .filter_map(|n| normalise(n))
+            .any(|n| n == calling)
+        {
+            "matched"
+        } else {
+            "unmatched"
+        }
     }
 
     pub async fn answers_validate(

@@ -1,0 +1,153 @@
+//! The service in this process, through the IVR's door.
+
+use async_trait::async_trait;
+use touchtone_core::secret::SecretString;
+use touchtone_core::session_token::SessionToken;
+use touchtone_service::api::{
+    AccountResult, Answer, ChallengeView, RandomPassword, Rotated, UserMatch, Validation,
+};
+use touchtone_service::{Caller, Door, Service, ServiceError};
+
+use super::{Backend, BackendError, BackendSession, CallContext};
+
+pub struct InProcess {
+    service: Service,
+}
+
+impl InProcess {
+    pub fn new(service: Service) -> InProcess {
+        InProcess { service }
+    }
+}
+
+#[async_trait]
+impl Backend for InProcess {
+    async fn open(&self, call: &CallContext) -> Result<Box<dyn BackendSession>, BackendError> {
+        let caller = Caller {
+            ip: call.peer_ip,
+            door: Door::Ivr,
+        };
+        let token = self
+            .service
+            .open_ivr_session(&caller, &call.call_id)
+            .await?;
+        Ok(Box::new(InProcessSession {
+            service: self.service.clone(),
+            caller,
+            token: Some(token),
+        }))
+    }
+}
+
+struct InProcessSession {
+    service: Service,
+    caller: Caller,
+    /// `None` once the session is closed or was revoked.
+    token: Option<SessionToken>,
+}
+
+impl InProcessSession {
+    fn token(&self) -> Result<String, BackendError> {
+        self.token
+            .as_ref()
+            .map(|t| t.reveal().to_owned())
+            .ok_or_else(|| ServiceError::InvalidSession.into())
+    }
+
+    /// Keeps the next ID of a successful call. A failed call leaves the
+    /// presented ID valid (the service rolled back), except when the
+    /// session itself has ended.
+    fn rotate<T>(&mut self, result: Result<Rotated<T>, ServiceError>) -> Result<T, BackendError> {
+        match result {
+            Ok(rotated) => {
+                self.token = Some(rotated.session);
+                Ok(rotated.value)
+            }
+            Err(e) => {
+                if matches!(
+                    e,
+                    ServiceError::SessionExpired
+                        | ServiceError::SessionRevoked
+                        | ServiceError::InvalidSession
+                ) {
+                    self.token = None;
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl BackendSession for InProcessSession {
+    async fn find_users(&mut self, keypad_id: &str) -> Result<Vec<UserMatch>, BackendError> {
+        let token = self.token()?;
+        let r = self.service.ivr_list(&self.caller, &token, keypad_id).await;
+        self.rotate(r)
+    }
+
+    async fn questions(
+        &mut self,
+        user_id: &str,
+        caller_number: Option<&str>,
+    ) -> Result<ChallengeView, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .questions_get_for(&self.caller, &token, user_id, caller_number)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn validate(
+        &mut self,
+        challenge_id: &str,
+        answers: Vec<Answer>,
+    ) -> Result<Validation, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .answers_validate(&self.caller, &token, challenge_id, answers)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn random_password(&mut self, user_id: &str) -> Result<RandomPassword, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .password_random_get(&self.caller, &token, user_id)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn sync_password(
+        &mut self,
+        user_id: &str,
+        password: SecretString,
+    ) -> Result<Vec<AccountResult>, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .password_sync(&self.caller, &token, user_id, password, None)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn unlock(&mut self, user_id: &str) -> Result<Vec<AccountResult>, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .accounts_unlock(&self.caller, &token, user_id, None)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn close(&mut self) {
+        if let Some(token) = self.token.take()
+            && let Err(e) = self.service.logout(&self.caller, token.reveal()).await
+        {
+            tracing::warn!(error = %e, "closing the IVR session");
+        }
+    }
+}

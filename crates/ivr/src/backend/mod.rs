@@ -1,0 +1,97 @@
+//! The flow's view of the use cases: a session per call, opened when the
+//! call is answered and closed when it ends, whose one-time IDs are
+//! rotated inside. [`InProcess`] calls the [`touchtone_service::Service`]
+//! of this process through its own door ([`touchtone_service::Door::Ivr`]);
+//! [`Remote`] calls this server's HTTPS remote API as any IVR platform
+//! would, so the IVR can run at another site.
+//!
+//! Errors carry the service's stable codes (`user_locked`,
+//! `not_enrolled`, …) whichever way the call went, so the flow reacts to
+//! them the same way for both.
+
+mod in_process;
+mod remote;
+
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use touchtone_core::secret::SecretString;
+use touchtone_service::api::{
+    AccountResult, Answer, ChallengeView, RandomPassword, UserMatch, Validation,
+};
+
+pub use in_process::InProcess;
+pub use remote::{Remote, RemoteSettings};
+
+/// Who is calling, as far as the IVR knows.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub call_id: String,
+    /// The peer's address (bound to the session like an API client's).
+    pub peer_ip: IpAddr,
+}
+
+/// A failure with the service's stable code.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct BackendError {
+    pub code: String,
+    pub message: String,
+}
+
+impl BackendError {
+    pub fn new(code: &str, message: impl Into<String>) -> BackendError {
+        BackendError {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn is(&self, code: &str) -> bool {
+        self.code == code
+    }
+}
+
+impl From<touchtone_service::ServiceError> for BackendError {
+    fn from(e: touchtone_service::ServiceError) -> Self {
+        BackendError::new(e.code(), e.to_string())
+    }
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Starts the call's session.
+    async fn open(&self, call: &CallContext) -> Result<Box<dyn BackendSession>, BackendError>;
+}
+
+/// One call's session; each method is the remote-API function of the
+/// same meaning.
+#[async_trait]
+pub trait BackendSession: Send {
+    /// `UserIVRList`.
+    async fn find_users(&mut self, keypad_id: &str) -> Result<Vec<UserMatch>, BackendError>;
+    /// `UserQuestionsGet`, with the caller ID for the caller-ID factor.
+    async fn questions(
+        &mut self,
+        user_id: &str,
+        caller_number: Option<&str>,
+    ) -> Result<ChallengeView, BackendError>;
+    /// `UserAnswersValidate`.
+    async fn validate(
+        &mut self,
+        challenge_id: &str,
+        answers: Vec<Answer>,
+    ) -> Result<Validation, BackendError>;
+    /// `PasswordRandomGet`.
+    async fn random_password(&mut self, user_id: &str) -> Result<RandomPassword, BackendError>;
+    /// `UserPasswordSync` on all the user's accounts.
+    async fn sync_password(
+        &mut self,
+        user_id: &str,
+        password: SecretString,
+    ) -> Result<Vec<AccountResult>, BackendError>;
+    /// `UserAccountsUnlock` on all the user's accounts.
+    async fn unlock(&mut self, user_id: &str) -> Result<Vec<AccountResult>, BackendError>;
+    /// `Logout`; failures are logged, not returned (the call is over).
+    async fn close(&mut self);
+}
