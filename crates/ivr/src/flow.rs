@@ -406,7 +406,10 @@ impl Run<'_> {
                 }];
                 // One more than the answer can have, so the # that ends a
                 // full-length answer is taken here, not by the next prompt.
-                let max = usize::try_from(question.max_digits).unwrap_or(32).clamp(1, 64) + 1;
+                let max = usize::try_from(question.max_digits)
+                    .unwrap_or(32)
+                    .clamp(1, 64)
+                    + 1;
                 let mut repeats = 0;
                 let digits = loop {
                     let got = self.line.ask(&asked, &self.spec(max, Some('#'))).await?;
@@ -441,9 +444,7 @@ impl Run<'_> {
     }
 
     async fn main_menu(&mut self, user_id: &str) -> Result<End, Stop> {
-        let choice = self
-            .menu(&[Say::Prompt("menu")], &['1', '2', '3'])
-            .await?;
+        let choice = self.menu(&[Say::Prompt("menu")], &['1', '2', '3']).await?;
         let (reset, unlock) = match choice {
             Choice::Key('1') => (true, false),
             Choice::Key('2') => (false, true),
@@ -552,4 +553,3 @@ impl Run<'_> {
         Ok(())
     }
 }
-

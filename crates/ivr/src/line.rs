@@ -85,6 +85,9 @@ impl Line for SipLine {
 pub enum Act {
     /// Keys, as typed: `"4878378#"` ends with the terminator.
     Keys(String),
+    /// Keys the answer to the question just heard (from
+    /// [`ScriptedLine::answers`], by question text), then `#`.
+    Answer,
     /// Says nothing until the timeout.
     Silent,
     /// Hangs up (also while only listening, if it is next in the script).
@@ -106,6 +109,8 @@ pub struct ScriptedLine {
     pub caller: Option<String>,
     pub transfer_outcome: TransferOutcome,
     pub hung_up: bool,
+    /// Question text → the keys that answer it, for [`Act::Answer`].
+    pub answers: Vec<(String, String)>,
 }
 
 impl ScriptedLine {
@@ -116,7 +121,17 @@ impl ScriptedLine {
             caller: None,
             transfer_outcome: TransferOutcome::Completed,
             hung_up: false,
+            answers: Vec::new(),
         }
+    }
+
+    /// The answers [`Act::Answer`] keys, by question text.
+    pub fn with_answers(mut self, answers: &[(&str, &str)]) -> ScriptedLine {
+        self.answers = answers
+            .iter()
+            .map(|(q, a)| ((*q).to_owned(), (*a).to_owned()))
+            .collect();
+        self
     }
 
     /// Whether the transcript has `entry` (exactly).
@@ -127,6 +142,19 @@ impl ScriptedLine {
     /// How many times `entry` appears.
     pub fn count(&self, entry: &str) -> usize {
         self.transcript.iter().filter(|t| *t == entry).count()
+    }
+
+    /// The scripted answer to the last free text in `what`, with `#`.
+    fn answer_to(&self, what: &[Say]) -> String {
+        let asked = what.iter().rev().find_map(|s| match s {
+            Say::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        });
+        self.answers
+            .iter()
+            .find(|(q, _)| Some(q.as_str()) == asked)
+            .map(|(_, a)| format!("{a}#"))
+            .unwrap_or_else(|| "#".to_owned())
     }
 
     fn hear(&mut self, what: &[Say]) -> Result<(), HungUp> {
@@ -157,45 +185,44 @@ impl Line for ScriptedLine {
 
     async fn ask(&mut self, what: &[Say], spec: &CollectSpec) -> Result<Collected, HungUp> {
         self.hear(what)?;
-        let act = self.script.pop_front().unwrap_or(Act::HangUp);
-        match act {
+        let keys = match self.script.pop_front().unwrap_or(Act::HangUp) {
             Act::HangUp => {
                 self.hung_up = true;
                 self.transcript.push("caller:hangs-up".into());
-                Err(ChannelError::HungUp)
+                return Err(ChannelError::HungUp);
             }
             Act::Silent => {
                 self.transcript.push("caller:silent".into());
-                Ok(Collected {
+                return Ok(Collected {
                     digits: String::new(),
                     end: CollectEnd::Timeout,
-                })
+                });
             }
-            Act::Keys(keys) => {
-                self.transcript.push(format!("caller:{keys}"));
-                let terminator = spec.terminator.map(|d| d.as_char());
-                let mut digits = String::new();
-                for c in keys.chars() {
-                    if Some(c) == terminator {
-                        return Ok(Collected {
-                            digits,
-                            end: CollectEnd::Terminator,
-                        });
-                    }
-                    digits.push(c);
-                    if digits.len() >= spec.max_digits {
-                        return Ok(Collected {
-                            digits,
-                            end: CollectEnd::MaxDigits,
-                        });
-                    }
-                }
-                Ok(Collected {
+            Act::Keys(keys) => keys,
+            Act::Answer => self.answer_to(what),
+        };
+        self.transcript.push(format!("caller:{keys}"));
+        let terminator = spec.terminator.map(|d| d.as_char());
+        let mut digits = String::new();
+        for c in keys.chars() {
+            if Some(c) == terminator {
+                return Ok(Collected {
                     digits,
-                    end: CollectEnd::Timeout,
-                })
+                    end: CollectEnd::Terminator,
+                });
+            }
+            digits.push(c);
+            if digits.len() >= spec.max_digits {
+                return Ok(Collected {
+                    digits,
+                    end: CollectEnd::MaxDigits,
+                });
             }
         }
+        Ok(Collected {
+            digits,
+            end: CollectEnd::Timeout,
+        })
     }
 
     async fn transfer(&mut self, uri: &str) -> Result<TransferOutcome, HungUp> {

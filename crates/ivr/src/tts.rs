@@ -126,7 +126,11 @@ impl Tts {
     }
 
     async fn synthesise(&self, text: &str) -> Result<Prompt, TtsError> {
-        let _permit = self.running.acquire().await.map_err(|_| TtsError::BadText)?;
+        let _permit = self
+            .running
+            .acquire()
+            .await
+            .map_err(|_| TtsError::BadText)?;
         let dir = tempfile::tempdir().map_err(TtsError::Start)?;
         let wav = dir.path().join("speech.wav");
         let mut child = tokio::process::Command::new(&self.program)

@@ -180,11 +180,16 @@ pub struct Running {
     pub cancel: CancellationToken,
     pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
     pub worker: tokio::task::JoinHandle<()>,
+    /// The SIP engine answering the reset call, when `[sip]` is set.
+    pub sip: Option<touchtone_sip::Engine>,
 }
 
 impl Running {
     /// Stops the listener and the worker and waits for both.
     pub async fn stop(self) -> anyhow::Result<()> {
+        if let Some(engine) = &self.sip {
+            engine.shutdown();
+        }
         self.cancel.cancel();
         self.worker.await.context("the delivery worker panicked")?;
         self.server.await.context("the server task panicked")?
@@ -258,13 +263,35 @@ pub async fn start(
             .context("the HTTPS server stopped")
     });
     tracing::info!(%addr, "HTTPS API listening");
+    let sip = match &config.sip {
+        Some(sip) => Some(start_ivr(config, sip, &service).await?),
+        None => None,
+    };
     Ok(Running {
         addr,
         service,
         cancel,
         server,
         worker,
+        sip,
     })
+}
+
+/// The SIP engine with the reset call on every accepted inbound call.
+async fn start_ivr(
+    config: &Config,
+    sip: &touchtone_sip::SipConfig,
+    service: &Service,
+) -> anyhow::Result<touchtone_sip::Engine> {
+    let ivr = &config.ivr;
+    let voice = Arc::new(ivr.voice()?);
+    let flow = touchtone_ivr::ResetFlow::new(ivr.backend(service)?, ivr.flow_settings());
+    let handler = touchtone_ivr::IvrHandler::new(flow, voice).with_numbers(ivr.numbers.clone());
+    let engine = touchtone_sip::Engine::start(sip.clone(), Arc::new(handler))
+        .await
+        .context("starting the SIP engine")?;
+    tracing::info!(sip = %engine.sip_addr(), "reset call answering on SIP");
+    Ok(engine)
 }
 
 /// The system clock, shared.

@@ -30,6 +30,10 @@ pub struct DemoArgs {
     /// Address of the HTTPS API.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub http: SocketAddr,
+    /// Answer the reset call on this SIP (UDP and TCP) address, e.g.
+    /// 127.0.0.1:5060; any number dialled reaches it.
+    #[arg(long)]
+    pub sip: Option<SocketAddr>,
 }
 
 pub const DEMO_API_USER: &str = "demo";
@@ -246,10 +250,22 @@ const PEOPLE: [DemoPerson; 22] = [
 ];
 
 /// The configuration the demo runs with.
-pub fn demo_config(data_dir: &Path, http: SocketAddr) -> anyhow::Result<Config> {
+pub fn demo_config(
+    data_dir: &Path,
+    http: SocketAddr,
+    sip: Option<SocketAddr>,
+) -> anyhow::Result<Config> {
     let text = crate::config::EXAMPLE.replace("{data_dir}", &data_dir.display().to_string());
     let mut config = Config::from_toml(&text).context("the demo configuration")?;
     config.http.listen = http;
+    if let Some(addr) = sip {
+        config.sip = Some(touchtone_sip::SipConfig {
+            udp: Some(addr),
+            tcp: Some(addr),
+            ..touchtone_sip::SipConfig::default()
+        });
+        config.ivr.tts_cache_dir = Some(data_dir.join("tts-cache"));
+    }
     Ok(config)
 }
 
@@ -323,7 +339,11 @@ pub async fn seed(service: &Service) -> anyhow::Result<bool> {
 }
 
 /// What `demo.json` holds.
-pub fn demo_document(data_dir: &Path, addr: SocketAddr) -> serde_json::Value {
+pub fn demo_document(
+    data_dir: &Path,
+    addr: SocketAddr,
+    sip: Option<SocketAddr>,
+) -> serde_json::Value {
     let base = format!("https://{addr}/api/v1");
     let people: Vec<serde_json::Value> = PEOPLE
         .iter()
@@ -352,6 +372,7 @@ pub fn demo_document(data_dir: &Path, addr: SocketAddr) -> serde_json::Value {
         .collect();
     json!({
         "api": base,
+        "sip": sip.map(|a| format!("sip:reset@{a}")),
         "openapi": format!("{base}/openapi.json"),
         "ca_certificate": data_dir.join("tls/cert.pem"),
         "api_user": DEMO_API_USER,
@@ -368,7 +389,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = std::fs::canonicalize(&args.data_dir)?;
-    let config = demo_config(&data_dir, args.http)?;
+    let config = demo_config(&data_dir, args.http, args.sip)?;
     let config_text = crate::config::EXAMPLE
         .replace("{data_dir}", &data_dir.display().to_string())
         .replace(
@@ -379,7 +400,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let running = crate::app::start(&config, crate::app::system_clock(), true).await?;
     let seeded = seed(&running.service).await?;
-    let document = demo_document(&data_dir, running.addr);
+    let sip = running.sip.as_ref().map(touchtone_sip::Engine::sip_addr);
+    let document = demo_document(&data_dir, running.addr, sip);
     std::fs::write(
         data_dir.join("demo.json"),
         serde_json::to_string_pretty(&document)?,
@@ -400,6 +422,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("  events       {dir}/events.jsonl");
     println!("  operator     touchtone --config {dir}/touchtone.toml people show jsmith");
+    if let Some(engine) = &running.sip {
+        let sip = engine.sip_addr();
+        println!("  reset call   sip:reset@{sip}   (UDP or TCP; any number reaches it)");
+        println!(
+            "               baresip: /dial sip:reset@{sip}, then key 4878378# and 2468# to each question"
+        );
+    }
     println!();
     println!(
         "  Keypad 576484 matches jsmith, ksmith and lsmith; ivrtest (4878378) answers 2468 to everything."

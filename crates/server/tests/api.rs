@@ -6,20 +6,7 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 use touchtone_core::password::PasswordPolicy;
-use touchtone_core::secret::SecretString;
-use touchtone_targets::local::LocalTarget;
 use touchtone_testkit::both_databases;
-
-async fn password_is(app: &TestApp, account: &str, password: &str) -> bool {
-    LocalTarget::new(
-        "local",
-        PasswordPolicy::default(),
-        app.service.store().clone(),
-    )
-    .check_password(account, &SecretString::from(password.to_owned()))
-    .await
-    .unwrap()
-}
 
 /// A bad request: function, content type, body, expected status and code.
 type BadCase = (

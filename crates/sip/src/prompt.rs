@@ -103,13 +103,12 @@ impl Prompt {
 
     /// A WAV held in memory (what a TTS engine wrote), as [`Prompt::load_wav`].
     pub fn from_wav_bytes(bytes: &[u8], name: &str) -> Result<Self, PromptError> {
-        let reader =
-            hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|source| {
-                PromptError::Read {
-                    path: name.to_string(),
-                    source,
-                }
-            })?;
+        let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|source| {
+            PromptError::Read {
+                path: name.to_string(),
+                source,
+            }
+        })?;
         Prompt::from_wav(reader, name)
     }
 
@@ -157,12 +156,11 @@ impl Prompt {
             .chunks_exact(channels)
             .map(|frame| frame.iter().sum::<f32>() / channels as f32)
             .collect();
-        let resampled = resample_to_8k(mono, spec.sample_rate).map_err(|reason| {
-            PromptError::Resample {
+        let resampled =
+            resample_to_8k(mono, spec.sample_rate).map_err(|reason| PromptError::Resample {
                 path: name.to_string(),
                 reason,
-            }
-        })?;
+            })?;
         let pcm: Vec<i16> = resampled
             .iter()
             .map(|&v| (v.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16)
@@ -207,8 +205,7 @@ fn ramp(pcm: &mut [i16]) {
 /// above 4 kHz into the speech band).
 fn resample_to_8k(input: Vec<f32>, rate: u32) -> Result<Vec<f32>, String> {
     use rubato::{
-        Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType,
-        WindowFunction,
+        Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType, WindowFunction,
     };
     if rate == SAMPLE_RATE || input.is_empty() {
         return Ok(input);
@@ -222,8 +219,8 @@ fn resample_to_8k(input: Vec<f32>, rate: u32) -> Result<Vec<f32>, String> {
         oversampling_factor: 128,
         window: WindowFunction::BlackmanHarris2,
     };
-    let mut resampler = SincFixedIn::<f32>::new(ratio, 1.0, params, input.len(), 1)
-        .map_err(|e| e.to_string())?;
+    let mut resampler =
+        SincFixedIn::<f32>::new(ratio, 1.0, params, input.len(), 1).map_err(|e| e.to_string())?;
     let delay = resampler.output_delay();
     let mut out = resampler
         .process(&[input], None)
@@ -259,7 +256,11 @@ mod tests {
     }
 
     fn rms(p: &Prompt) -> f64 {
-        let s: Vec<f64> = p.ulaw().iter().map(|&b| f64::from(g711::ulaw_to_linear(b))).collect();
+        let s: Vec<f64> = p
+            .ulaw()
+            .iter()
+            .map(|&b| f64::from(g711::ulaw_to_linear(b)))
+            .collect();
         (s.iter().map(|v| v * v).sum::<f64>() / s.len() as f64).sqrt()
     }
 
@@ -299,7 +300,10 @@ mod tests {
             .count();
         assert!((1990..=2010).contains(&crossings), "{crossings}");
         let level = rms(&p);
-        assert!((0.5 * 32767.0 / 2f64.sqrt() - level).abs() < 1500.0, "{level}");
+        assert!(
+            (0.5 * 32767.0 / 2f64.sqrt() - level).abs() < 1500.0,
+            "{level}"
+        );
 
         // A 10 kHz tone is above what 8 kHz can carry: it is filtered out,
         // not folded back into the speech band.
@@ -309,7 +313,15 @@ mod tests {
         assert!(level < 300.0, "aliasing: rms {level}");
 
         let wrong = dir.path().join("wrong.wav");
-        write_wav(&wrong, hound::WavSpec { sample_rate: 4000, ..spec }, 10, |_| 0.0);
+        write_wav(
+            &wrong,
+            hound::WavSpec {
+                sample_rate: 4000,
+                ..spec
+            },
+            10,
+            |_| 0.0,
+        );
         let err = Prompt::load_wav(&wrong).unwrap_err().to_string();
         assert!(err.contains("4000 Hz") && err.contains("sox"), "{err}");
         let junk = dir.path().join("junk.wav");

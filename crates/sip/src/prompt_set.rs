@@ -184,9 +184,9 @@ mod tests {
     fn every_entry_sounds_like_speech(language: &str) {
         let set = PromptSet::embedded(language).unwrap();
         for name in vocabulary() {
-            let p = set
-                .get(&name)
-                .unwrap_or_else(|_| panic!("{language}/{name} is not rendered: run scripts/render-prompts"));
+            let p = set.get(&name).unwrap_or_else(|_| {
+                panic!("{language}/{name} is not rendered: run scripts/render-prompts")
+            });
             assert!(
                 (150..30_000).contains(&p.duration_ms()),
                 "{name}: {} ms",

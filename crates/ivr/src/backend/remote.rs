@@ -11,8 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_service::api::{
-    AccountResult, Answer, ChallengeQuestion, ChallengeView, RandomPassword, UserMatch,
-    Validation,
+    AccountResult, Answer, ChallengeQuestion, ChallengeView, RandomPassword, UserMatch, Validation,
 };
 
 use super::{Backend, BackendError, BackendSession, CallContext};
@@ -134,7 +133,10 @@ impl RemoteSession {
         mut body: Value,
     ) -> Result<T, BackendError> {
         let Some(session) = self.session.clone() else {
-            return Err(BackendError::new("invalid_session", "the session has ended"));
+            return Err(BackendError::new(
+                "invalid_session",
+                "the session has ended",
+            ));
         };
         body["session"] = Value::String(session);
         let response: Value = match post(&self.client, &self.base, function, &body).await {
@@ -307,13 +309,18 @@ async fn post<T: DeserializeOwned>(
         .send()
         .await
         .map_err(|e| {
-            let code = if e.is_timeout() { "timeout" } else { "unavailable" };
+            let code = if e.is_timeout() {
+                "timeout"
+            } else {
+                "unavailable"
+            };
             BackendError::new(code, format!("{function}: {}", e))
         })?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| {
-        BackendError::new("unavailable", format!("{function}: {}", e))
-    })?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| BackendError::new("unavailable", format!("{function}: {}", e)))?;
     if !status.is_success() {
         #[derive(Deserialize)]
         struct ErrorBody {

@@ -22,7 +22,9 @@ use touchtone_core::phone::Region;
 use touchtone_service::settings::{CallerIdCheck, KeypadAttribute, Settings};
 
 mod directory;
+mod ivr;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
+pub use ivr::{IvrBackendKind, IvrConfig, RemoteBackendConfig};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +53,12 @@ pub struct Config {
     pub event_actions: Vec<EventActionConfig>,
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// The SIP/RTP listener; absent: no telephony.
+    #[serde(default)]
+    pub sip: Option<touchtone_sip::SipConfig>,
+    /// The reset call answered on `[sip]`.
+    #[serde(default)]
+    pub ivr: IvrConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -405,6 +413,7 @@ impl Config {
         self.lockout_policy()
             .validate()
             .map_err(|e| anyhow::anyhow!("verification: {e}"))?;
+        self.ivr.validate()?;
         if let Some(region) = &self.verification.caller_id_region {
             region
                 .parse::<Region>()
@@ -699,6 +708,43 @@ path = "{data_dir}/events.jsonl"
 max_attempts = 40
 first_backoff_secs = 1
 max_backoff_secs = 3600
+
+# Telephony: uncomment [sip] and the server answers calls with the reset
+# call of [ivr] (no Asterisk or FreeSWITCH needed in front of it).
+# [sip]
+# udp = "0.0.0.0:5060"
+# tcp = "0.0.0.0:5060"
+# public_address = "192.0.2.10"          # what Contact and SDP announce
+# rtp_port_min = 20000
+# rtp_port_max = 39998
+# allowed_sources = ["192.0.2.0/24"]     # the PBX or trunk; empty: anyone
+# max_calls = 10000
+# in_band_dtmf = "auto"                  # auto | always | never
+# [sip.tls]
+# listen = "0.0.0.0:5061"
+# cert = "/etc/touchtone/sip-cert.pem"
+# key = "/etc/touchtone/sip-key.pem"
+
+# [ivr]
+# language = "en"                         # en | de
+# prompt_dir = "/etc/touchtone/prompts"   # NAME.wav replaces a prompt; question-ID.wav a question
+# tts = true                              # espeak-ng for questions and names, when installed
+# tts_cache_dir = "{data_dir}/tts-cache"
+# numbers = []                            # called numbers that reach the reset call; empty: any
+# helpdesk_uri = "sip:helpdesk@pbx.example.com"
+# transfer_on_failure = true
+# id_attempts = 3
+# menu_attempts = 3
+# max_passwords = 5
+# first_digit_timeout_secs = 8
+# inter_digit_timeout_secs = 5
+# max_call_secs = 900
+# backend = "in_process"                  # or "remote": a touchtone server's HTTPS API
+# [ivr.remote]
+# url = "https://touchtone.example.com:8443/api/v1"
+# api_user = "ivr-site-b"
+# password_file = "/etc/touchtone/ivr-api.secret"
+# ca_file = "/etc/touchtone/api-ca.pem"
 "#;
 
 #[cfg(test)]

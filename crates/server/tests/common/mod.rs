@@ -289,6 +289,18 @@ impl Drop for TestApp {
     }
 }
 
+/// Whether `password` is the local account's password now.
+pub async fn password_is(app: &TestApp, account: &str, password: &str) -> bool {
+    touchtone_targets::local::LocalTarget::new(
+        "local",
+        touchtone_core::password::PasswordPolicy::default(),
+        app.service.store().clone(),
+    )
+    .check_password(account, &SecretString::from(password.to_owned()))
+    .await
+    .unwrap()
+}
+
 pub fn right_answers(user: &str, challenge: &Value) -> Vec<Value> {
     let answers = answers_of(user);
     challenge["questions"]

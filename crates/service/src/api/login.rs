@@ -129,7 +129,11 @@ impl Service {
         let mut tx = self.store().begin().await?;
         sessions::create(&mut tx, &session, &token.digest().0).await?;
         // The call ID is the peer's string: keep it short in the audit.
-        let call: String = call_id.chars().filter(|c| !c.is_control()).take(128).collect();
+        let call: String = call_id
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(128)
+            .collect();
         append_audit(
             &mut tx,
             BUILTIN_IVR,

@@ -95,8 +95,7 @@ impl Service {
                     .iter()
                     .map(|q| q.question_id.as_str())
                     .collect();
-                let detail =
-                    json!({"challenge": view.challenge_id, "questions": ids, "caller_id": caller_id});
+                let detail = json!({"challenge": view.challenge_id, "questions": ids, "caller_id": caller_id});
                 let session = self.commit_call(call, user_id, detail).await?;
                 Ok(Rotated {
                     value: view,
