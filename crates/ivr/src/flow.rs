@@ -219,7 +219,6 @@ struct Run<'a> {
 
 impl Run<'_> {
     async fn call(&mut self) -> Result<End, Stop> {
-        self.line.say(&[Say::Prompt("welcome")]).await?;
         let user = match self.identify().await? {
             Ok(user) => user,
             Err(end) => return Ok(end),
@@ -293,11 +292,12 @@ impl Run<'_> {
     async fn identify(&mut self) -> Result<Result<UserMatch, End>, Stop> {
         let mut tries = 0;
         let mut helps = 0;
+        // The greeting is part of the first question, so a caller who
+        // knows the way can key their ID straight away.
+        let mut prompt = vec![Say::Prompt("welcome"), Say::Prompt("enter-user-id")];
         while tries < self.settings.id_attempts.max(1) {
-            let got = self
-                .line
-                .ask(&[Say::Prompt("enter-user-id")], &self.spec(32, Some('#')))
-                .await?;
+            let got = self.line.ask(&prompt, &self.spec(32, Some('#'))).await?;
+            prompt = vec![Say::Prompt("enter-user-id")];
             if got.digits.starts_with('*') && helps < 3 {
                 helps += 1;
                 self.line.say(&[Say::Prompt("keypad-help")]).await?;
@@ -397,13 +397,16 @@ impl Run<'_> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            self.line.say(&[Say::Prompt("answer-question")]).await?;
             let mut answers = Vec::with_capacity(view.questions.len());
-            for question in &view.questions {
-                let asked = [Say::Text {
+            for (i, question) in view.questions.iter().enumerate() {
+                let text = Say::Text {
                     text: question.text.clone(),
                     recording: Some(format!("question-{}", question.question_id)),
-                }];
+                };
+                // The instructions come with the first question, so keys
+                // pressed during them are the answer, not lost.
+                let first = [Say::Prompt("answer-question"), text.clone()];
+                let again = [text];
                 // One more than the answer can have, so the # that ends a
                 // full-length answer is taken here, not by the next prompt.
                 let max = usize::try_from(question.max_digits)
@@ -412,7 +415,12 @@ impl Run<'_> {
                     + 1;
                 let mut repeats = 0;
                 let digits = loop {
-                    let got = self.line.ask(&asked, &self.spec(max, Some('#'))).await?;
+                    let asked: &[Say] = if i == 0 && repeats == 0 {
+                        &first
+                    } else {
+                        &again
+                    };
+                    let got = self.line.ask(asked, &self.spec(max, Some('#'))).await?;
                     if got.digits.starts_with('*') && repeats < 3 {
                         repeats += 1;
                         continue;

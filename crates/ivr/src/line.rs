@@ -68,7 +68,10 @@ impl Line for SipLine {
             tracing::error!(error = %e, "prompt set is missing a prompt");
             ChannelError::HungUp
         })?;
-        self.channel.play_and_collect(&prompts, spec).await
+        let got = self.channel.play_and_collect(&prompts, spec).await?;
+        // The keys themselves are answers and IDs: never logged.
+        tracing::debug!(call = %self.channel.info.call_id, keys = got.digits.len(), end = ?got.end, "collected");
+        Ok(got)
     }
 
     async fn transfer(&mut self, uri: &str) -> Result<TransferOutcome, HungUp> {

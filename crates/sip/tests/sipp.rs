@@ -85,54 +85,10 @@ async fn sip_info_digits_are_collected() {
     assert_sipp_ok(sipp).await;
 }
 
-fn sox_tones(keys: &str) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let freqs = |k: char| match k {
-        '1' => (697, 1209),
-        '2' => (697, 1336),
-        '3' => (697, 1477),
-        '4' => (770, 1209),
-        '5' => (770, 1336),
-        '#' => (941, 1477),
-        _ => panic!("no tone for {k}"),
-    };
-    let mut audio = Vec::new();
-    let run = |args: &[&str]| {
-        let out = dir.path().join("part.ulaw");
-        let status = std::process::Command::new("sox")
-            .args(["-n", "-r", "8000", "-c", "1", "-e", "mu-law", "-t", "raw"])
-            .arg(&out)
-            .args(args)
-            .status()
-            .expect("sox runs (Debian package sox)");
-        assert!(status.success());
-        std::fs::read(&out).unwrap()
-    };
-    audio.extend(run(&["trim", "0", "0.5"]));
-    for k in keys.chars() {
-        let (low, high) = freqs(k);
-        audio.extend(run(&[
-            "synth",
-            "0.08",
-            "sine",
-            &low.to_string(),
-            "sine",
-            &high.to_string(),
-            "channels",
-            "1",
-            "vol",
-            "-8dB",
-        ]));
-        audio.extend(run(&["trim", "0", "0.08"]));
-    }
-    audio.extend(run(&["trim", "0", "3"]));
-    audio
-}
-
 #[tokio::test]
 async fn in_band_tones_from_a_peer_without_telephone_event_are_detected() {
     let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
-    let tones = sox_tones("12345#");
+    let tones = touchtone_testkit::tones::dtmf_ulaw(&[("12345#", 3000)]);
     let sipp = Sipp::start(
         &scenario("caller_inband.xml"),
         Some(engine.sip_addr()),

@@ -17,6 +17,7 @@ pub mod programs;
 pub mod samba;
 pub mod sipp;
 pub mod slapd;
+pub mod tones;
 
 pub use certs::TestCa;
 pub use database::{Db, TestDatabase};
