@@ -792,6 +792,67 @@ mod tests {
         assert!(Config::from_toml(&typo).is_err());
     }
 
+    /// The commented telephony example, uncommented, is a valid config
+    /// with SIP and the reset call; mistakes in `[ivr]` are refused.
+    #[test]
+    fn the_commented_telephony_example_is_valid_and_ivr_mistakes_are_refused() {
+        let text = example();
+        let start = text.find("# [sip]").unwrap();
+        let block: String = text[start..]
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix("# ")?;
+                (rest.starts_with('[') || rest.split_once(" = ").is_some())
+                    .then(|| format!("{}\n", rest.split(" #").next().unwrap_or(rest)))
+            })
+            .collect();
+        let config_text = format!("{}{block}", &text[..start]);
+        let local = Config::from_toml(&config_text).unwrap();
+        assert_eq!(local.ivr.backend, IvrBackendKind::InProcess);
+        let config_text = config_text.replace("backend = \"in_process\"", "backend = \"remote\"");
+        let config = Config::from_toml(&config_text).unwrap();
+        let sip = config.sip.as_ref().unwrap();
+        assert_eq!(sip.udp, Some("0.0.0.0:5060".parse().unwrap()));
+        assert_eq!(config.ivr.backend, IvrBackendKind::Remote);
+        assert_eq!(
+            config.ivr.helpdesk_uri.as_deref(),
+            Some("sip:helpdesk@pbx.example.com")
+        );
+        // Without [sip] there is no telephony at all.
+        assert!(Config::from_toml(&example()).unwrap().sip.is_none());
+
+        for (change, expected) in [
+            (("language = \"en\"", "language = \"xx\""), "ivr.language"),
+            (
+                ("helpdesk_uri = \"sip:", "helpdesk_uri = \"tel:"),
+                "ivr.helpdesk_uri",
+            ),
+            (("id_attempts = 3", "id_attempts = 0"), "at least 1"),
+            (
+                ("url = \"https://touchtone", "url = \"http://touchtone"),
+                "https",
+            ),
+            (("max_call_secs = 900", "max_call_secs = 0"), "timeouts"),
+        ] {
+            let bad = config_text.replace(change.0, change.1);
+            assert_ne!(bad, config_text, "{change:?} changed nothing");
+            let err = format!("{:#}", Config::from_toml(&bad).unwrap_err());
+            assert!(err.contains(expected), "{change:?}: {err}");
+        }
+        let no_remote = &config_text[..config_text.find("[ivr.remote]").unwrap()];
+        let err = format!("{:#}", Config::from_toml(no_remote).unwrap_err());
+        assert!(err.contains("needs [ivr.remote]"), "{err}");
+        let err = format!(
+            "{:#}",
+            Config::from_toml(&format!(
+                "{}\n[verification]\ncaller_id_region = \"Narnia\"",
+                "[http]\nself_signed_dir = \"/x\""
+            ))
+            .unwrap_err()
+        );
+        assert!(err.contains("caller_id_region"), "{err}");
+    }
+
     #[test]
     fn the_example_config_loads_and_matches_the_defaults() {
         let config = Config::from_toml(&example()).unwrap();
