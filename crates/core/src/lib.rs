@@ -21,6 +21,7 @@ pub mod answer;
 pub mod event;
 pub mod keypad;
 pub mod lockout;
+pub mod otp;
 pub mod password;
 pub mod phone;
 pub mod question;

@@ -58,6 +58,17 @@ impl E164Number {
         &self.0
     }
 
+    /// Whether libphonenumber classes the number as premium rate or
+    /// shared cost (the numbers toll fraud makes a service call).
+    pub fn is_premium_or_shared_cost(&self) -> bool {
+        phonenumber::parse(None, &self.0).is_ok_and(|n| {
+            matches!(
+                n.number_type(&phonenumber::metadata::DATABASE),
+                phonenumber::Type::PremiumRate | phonenumber::Type::SharedCost
+            )
+        })
+    }
+
     /// The digits without the `+`, as most trunks want them.
     pub fn digits(&self) -> &str {
         &self.0[1..]

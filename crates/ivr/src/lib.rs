@@ -15,6 +15,8 @@
 //! - [`line`]: the [`Line`] trait, its SIP implementation, and
 //!   [`line::ScriptedLine`] for tests.
 //! - [`handler::IvrHandler`]: plugs a flow into the SIP engine.
+//! - [`otp`]: voice-OTP calls: the speak and verify flows, and the worker
+//!   that places queued calls through the engine's trunk.
 //!
 //! The IVR never checks an answer, counts a failure or decides who may be
 //! reset: the service does, for this door exactly as for the HTTPS one.
@@ -23,6 +25,7 @@ pub mod backend;
 pub mod flow;
 pub mod handler;
 pub mod line;
+pub mod otp;
 pub mod say;
 pub mod tts;
 pub mod voice;

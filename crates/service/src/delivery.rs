@@ -6,11 +6,13 @@
 //! deliver. Delivery is at least once; receivers de-duplicate on the event
 //! ID (`X-Touchtone-Event-Id`).
 
+mod callback;
 mod command;
 mod file;
 mod webhook;
 mod worker;
 
+pub use callback::CallbackSink;
 pub use command::CommandSink;
 pub use file::FileSink;
 pub use webhook::{WebhookSink, sign};

@@ -51,6 +51,14 @@ pub enum ServiceError {
     DirectoryUnavailable(String),
     #[error("internal error")]
     Internal(String),
+    #[error("{0}")]
+    DestinationRefused(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyConflict,
+    #[error("no such call")]
+    UnknownCall,
 }
 
 impl ServiceError {
@@ -79,6 +87,10 @@ impl ServiceError {
             ServiceError::Unavailable(_) => "unavailable",
             ServiceError::DirectoryUnavailable(_) => "directory_unavailable",
             ServiceError::Internal(_) => "internal",
+            ServiceError::DestinationRefused(_) => "destination_refused",
+            ServiceError::RateLimited(_) => "rate_limited",
+            ServiceError::IdempotencyConflict => "idempotency_key_reused",
+            ServiceError::UnknownCall => "unknown_call",
         }
     }
 }

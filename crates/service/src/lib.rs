@@ -9,6 +9,8 @@
 //! - [`admin`]: operator actions behind the CLI (API users, people import,
 //!   enrolment, clearing lockouts, audit verification).
 //! - [`directory_sync`]: people imported and re-synced from directories.
+//! - [`otp`]: voice-OTP calls: accepting them (credentials, number rules,
+//!   the toll-fraud guard), their durable queue and status history.
 //! - [`events`] and [`delivery`]: event actions through the durable outbox.
 //! - [`settings`], [`clock`], [`hashing`], [`error`]: what the rest needs.
 
@@ -20,6 +22,7 @@ pub mod directory_sync;
 pub mod error;
 pub mod events;
 pub mod hashing;
+pub mod otp;
 mod session_gate;
 pub mod settings;
 
@@ -73,6 +76,8 @@ struct Inner {
     events: EventRouter,
     clock: Arc<dyn Clock>,
     directories: Vec<directory_sync::DirectorySource>,
+    credentials: api::credentials::CredentialCache,
+    otp_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Service {
@@ -93,6 +98,8 @@ impl Service {
                 events,
                 clock,
                 directories: Vec::new(),
+                credentials: api::credentials::CredentialCache::new(),
+                otp_wake: Arc::new(tokio::sync::Notify::new()),
             }),
         }
     }

@@ -54,6 +54,8 @@ pub struct Settings {
     /// When set, a caller whose number is not one of the person's
     /// registered numbers is asked one more question.
     pub caller_id_check: Option<CallerIdCheck>,
+    /// Voice-OTP rules.
+    pub otp: crate::otp::OtpSettings,
 }
 
 /// The caller-ID factor: numbers are compared in E.164 form, national
@@ -80,6 +82,7 @@ impl Default for Settings {
             local_targets: vec!["local".to_owned()],
             target_call_timeout: Duration::from_secs(60),
             caller_id_check: None,
+            otp: crate::otp::OtpSettings::default(),
         }
     }
 }

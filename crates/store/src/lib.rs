@@ -23,6 +23,7 @@ pub mod local_directory;
 pub mod lockouts;
 pub mod login_throttle;
 pub mod operations;
+pub mod otp_calls;
 pub mod outbox;
 pub mod people;
 pub mod questions;

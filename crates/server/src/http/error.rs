@@ -66,6 +66,10 @@ impl From<ServiceError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServiceError::DestinationRefused(_) => StatusCode::FORBIDDEN,
+            ServiceError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::IdempotencyConflict => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::UnknownCall => StatusCode::NOT_FOUND,
         };
         if let ServiceError::Internal(detail) = &e {
             tracing::error!(%detail, "internal error");

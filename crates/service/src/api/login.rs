@@ -1,10 +1,8 @@
 //! `Login` and `Logout`.
 //!
-//! `Login` refuses, with one indistinguishable answer, an unknown API user,
-//! a wrong password and an address outside the user's allow-list (the
-//! audit row says which). Failures are counted per API user name and per
-//! address; past the limit, `Login` is throttled before any password is
-//! checked.
+//! `Login` checks the API user's credentials by the rules every door shares
+//! ([`Service::authenticate`]: one indistinguishable refusal, throttling
+//! per name and per address) and starts a session.
 
 use std::net::IpAddr;
 
@@ -13,7 +11,6 @@ use serde_json::json;
 use touchtone_core::secret::SecretString;
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::sessions::{self, Session};
-use touchtone_store::{api_users, login_throttle};
 
 use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service, ServiceError};
@@ -29,54 +26,11 @@ impl Service {
         user: &str,
         password: SecretString,
     ) -> Result<SessionToken, ServiceError> {
-        super::check_id("user", user)?;
+        let api_user = self.authenticate(caller, user, password, "Login").await?;
+        let user = api_user.name.as_str();
         let now = self.now();
         let ip = caller.ip.to_string();
-        let since = now - self.settings().login_window_ms;
-        let mut conn = self.store().acquire().await?;
-        let (by_user, by_ip) = login_throttle::counts(&mut conn, user, &ip, since).await?;
-        let limit = self.settings().login_max_failures;
-        if by_user >= limit || by_ip >= limit {
-            drop(conn);
-            self.audit(caller, user, "Login", user, "throttled", json!({}))
-                .await?;
-            return Err(ServiceError::Throttled);
-        }
-        let api_user = api_users::get(&mut conn, user).await?;
-        drop(conn);
-
-        let password_ok = self
-            .hasher()
-            .verify_password(api_user.as_ref().map(|u| u.password_hash.clone()), password)
-            .await?;
-        let address_ok = api_user
-            .as_ref()
-            .is_some_and(|u| address_allowed(&u.allowed_networks, caller.ip));
-        let refusal = match (&api_user, password_ok, address_ok) {
-            (None, _, _) => Some("unknown_api_user"),
-            (Some(_), false, _) => Some("wrong_password"),
-            (Some(_), true, false) => Some("address_not_allowed"),
-            (Some(_), true, true) => None,
-        };
-
-        // Every branch writes first: no `audit::lock_head` needed.
         let mut tx = self.store().begin().await?;
-        if let Some(reason) = refusal {
-            login_throttle::record(&mut tx, user, &ip, now).await?;
-            append_audit(
-                &mut tx,
-                user,
-                "Login",
-                user,
-                "invalid_credentials",
-                json!({"ip": ip, "reason": reason}),
-                now,
-            )
-            .await?;
-            commit(tx).await?;
-            tracing::info!(api_user = %user, %ip, reason, "login refused");
-            return Err(ServiceError::InvalidCredentials);
-        }
         let session = Session {
             id: uuid::Uuid::new_v4().to_string(),
             api_user: user.to_owned(),

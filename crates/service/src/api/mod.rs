@@ -5,6 +5,7 @@
 //! `Logout` ends it.
 
 mod accounts;
+pub(crate) mod credentials;
 mod login;
 mod lookup;
 mod password;

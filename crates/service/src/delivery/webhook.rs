@@ -75,7 +75,7 @@ impl Sink for WebhookSink {
 }
 
 /// reqwest errors print the URL, which may carry a token in its query.
-fn without_url(e: &reqwest::Error) -> String {
+pub(super) fn without_url(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -1,0 +1,120 @@
+//! What an API user may read and do about its own calls: one call with its
+//! status history and call detail record, a filtered list, cancelling. A
+//! call of another API user is answered exactly like one that does not
+//! exist.
+
+use serde_json::json;
+use touchtone_store::otp_calls::{self, HistoryEntry, ListFilter, OtpCall};
+
+use super::Outcome;
+use crate::{Caller, Service, ServiceError};
+
+/// A call and its history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallView {
+    pub call: OtpCall,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// List filters as the API takes them.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub to: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+impl Service {
+    pub async fn otp_call(&self, api_user: &str, id: &str) -> Result<CallView, ServiceError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(ServiceError::UnknownCall);
+        }
+        let mut conn = self.store().acquire().await?;
+        let call = otp_calls::get(&mut conn, id)
+            .await?
+            .filter(|c| c.api_user == api_user)
+            .ok_or(ServiceError::UnknownCall)?;
+        let history = otp_calls::history(&mut conn, id).await?;
+        Ok(CallView { call, history })
+    }
+
+    pub async fn otp_calls(
+        &self,
+        api_user: &str,
+        query: ListQuery,
+    ) -> Result<Vec<OtpCall>, ServiceError> {
+        let limit = query.limit.unwrap_or(50);
+        if limit == 0 || limit > 500 {
+            return Err(ServiceError::BadRequest("limit must be 1 to 500".into()));
+        }
+        if let Some(status) = &query.status
+            && !super::FINAL_STATUSES.contains(&status.as_str())
+            && !super::PROGRESS_STATUSES.contains(&status.as_str())
+        {
+            return Err(ServiceError::BadRequest(format!(
+                "status must be one of: {}, {}",
+                super::PROGRESS_STATUSES.join(", "),
+                super::FINAL_STATUSES.join(", ")
+            )));
+        }
+        let destination = match &query.to {
+            Some(to) => Some(
+                super::accept::parse_destination(to, self.settings().otp.default_region)?
+                    .as_str()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let mut conn = self.store().acquire().await?;
+        let filter = ListFilter {
+            api_user: Some(api_user.to_owned()),
+            status: query.status,
+            destination,
+            since: query.since,
+            until: query.until,
+            before: query.before,
+            limit: i64::from(limit),
+        };
+        Ok(otp_calls::list(&mut conn, &filter).await?)
+    }
+
+    /// Cancels a call: a queued one at once; one being placed is hung up
+    /// (or its INVITE cancelled) by the worker at its next heartbeat. A
+    /// call already ended is left as it is.
+    pub async fn otp_cancel(
+        &self,
+        caller: &Caller,
+        api_user: &str,
+        id: &str,
+    ) -> Result<CallView, ServiceError> {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(ServiceError::UnknownCall);
+        }
+        let now = self.now();
+        let status = {
+            let mut tx = self.store().begin().await?;
+            let status = otp_calls::request_cancel(&mut tx, id, api_user, now)
+                .await?
+                .ok_or(ServiceError::UnknownCall)?;
+            crate::session_gate::commit(tx).await?;
+            status
+        };
+        if status == "queued" {
+            self.otp_finish(
+                id,
+                Outcome::Final {
+                    status: "cancelled",
+                    report: Default::default(),
+                    detail: Some(json!({"by": "api"}).to_string()),
+                },
+            )
+            .await?;
+        }
+        self.audit(caller, api_user, "otp_call_cancel", id, "ok", json!({}))
+            .await?;
+        self.otp_call(api_user, id).await
+    }
+}
