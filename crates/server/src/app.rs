@@ -11,7 +11,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use touchtone_core::secret::SecretString;
 use touchtone_service::delivery::{
-    CommandSink, Deliverer, DeliveryOptions, FileSink, Sink, WebhookSink,
+    CallbackSink, CommandSink, Deliverer, DeliveryOptions, FileSink, Sink, WebhookSink,
 };
 use touchtone_service::directory_sync::DirectorySource;
 use touchtone_service::{Clock, EventRouter, Hasher, Service, SystemClock};
@@ -170,6 +170,13 @@ pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Si
         };
         sinks.insert(action.name().to_owned(), sink);
     }
+    if let Some(secret) = config.otp.callback_secret()? {
+        let timeout = Duration::from_secs(config.otp.callback_timeout_secs.max(1));
+        sinks.insert(
+            touchtone_service::otp::CALLBACK_ACTION.to_owned(),
+            Arc::new(CallbackSink::new(secret, timeout).map_err(|e| anyhow::anyhow!(e))?),
+        );
+    }
     Ok(sinks)
 }
 
@@ -182,15 +189,20 @@ pub struct Running {
     pub worker: tokio::task::JoinHandle<()>,
     /// The SIP engine answering the reset call, when `[sip]` is set.
     pub sip: Option<touchtone_sip::Engine>,
+    /// The worker placing voice-OTP calls, with the engine.
+    pub otp_worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     /// Stops the listener and the worker and waits for both.
     pub async fn stop(self) -> anyhow::Result<()> {
+        self.cancel.cancel();
+        if let Some(otp) = self.otp_worker {
+            otp.await.context("the OTP worker panicked")?;
+        }
         if let Some(engine) = &self.sip {
             engine.shutdown();
         }
-        self.cancel.cancel();
         self.worker.await.context("the delivery worker panicked")?;
         self.server.await.context("the server task panicked")?
     }
@@ -267,6 +279,15 @@ pub async fn start(
         Some(sip) => Some(start_ivr(config, sip, &service).await?),
         None => None,
     };
+    let otp_worker = match &sip {
+        Some(engine) => Some(start_otp_worker(config, engine, &service, &cancel)?),
+        None => {
+            tracing::warn!(
+                "no [sip]: this node accepts voice-OTP requests but places no calls (another node sharing the database must)"
+            );
+            None
+        }
+    };
     Ok(Running {
         addr,
         service,
@@ -274,7 +295,32 @@ pub async fn start(
         server,
         worker,
         sip,
+        otp_worker,
     })
+}
+
+/// The worker that places voice-OTP calls through the engine's trunk, with
+/// a voice for every prompt language.
+fn start_otp_worker(
+    config: &Config,
+    engine: &touchtone_sip::Engine,
+    service: &Service,
+    cancel: &CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut voices = Vec::new();
+    for language in config.prompt_languages() {
+        voices.push((language.clone(), Arc::new(config.ivr.voice_for(&language)?)));
+    }
+    let worker = touchtone_ivr::otp::OtpWorker::new(
+        service.clone(),
+        engine.clone(),
+        voices,
+        config.otp.worker_settings(),
+    );
+    if config.sip.as_ref().is_some_and(|s| s.trunk.is_none()) {
+        tracing::warn!("[sip] has no trunk: voice-OTP calls will fail until sip.trunk is set");
+    }
+    Ok(tokio::spawn(worker.run(cancel.child_token())))
 }
 
 /// The SIP engine with the reset call on every accepted inbound call.

@@ -34,6 +34,11 @@ pub struct DemoArgs {
     /// 127.0.0.1:5060; any number dialled reaches it.
     #[arg(long)]
     pub sip: Option<SocketAddr>,
+    /// Send voice-OTP calls to this SIP address (`sip:HOST:PORT`), the
+    /// number in the request URI's user part, so any softphone there can
+    /// answer them.
+    #[arg(long)]
+    pub trunk: Option<String>,
 }
 
 pub const DEMO_API_USER: &str = "demo";
@@ -266,7 +271,43 @@ pub fn demo_config(
         });
         config.ivr.tts_cache_dir = Some(data_dir.join("tts-cache"));
     }
+    // Voice OTP: national numbers as in Pakistan (the reference's
+    // `033XXXXXXXX`), any destination (the demo's trunk is a softphone),
+    // callbacks signed with a key kept in the data directory.
+    config.otp.default_region = Some("PK".into());
+    config.otp.allowed_prefixes = vec!["+".into()];
+    config.otp.per_number_max = 20;
+    config.otp.callback_allow_http = true;
+    let secret = data_dir.join("otp-callback-secret");
+    if !secret.exists() {
+        std::fs::create_dir_all(data_dir)?;
+        std::fs::write(&secret, hex::encode(rand::random::<[u8; 32]>()))
+            .with_context(|| format!("writing {}", secret.display()))?;
+    }
+    config.otp.callback_secret_file = Some(secret);
     Ok(config)
+}
+
+/// Sends the demo's voice-OTP calls to `trunk` (`sip:HOST:PORT`); starts a
+/// SIP engine on a free loopback port if `--sip` did not.
+pub fn use_trunk(config: &mut Config, trunk: &str) -> anyhow::Result<()> {
+    if !trunk.starts_with("sip:") || trunk.contains('@') {
+        anyhow::bail!("--trunk must be sip:HOST:PORT (the number becomes the user part)");
+    }
+    let sip = config.sip.get_or_insert_with(|| touchtone_sip::SipConfig {
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        ..touchtone_sip::SipConfig::default()
+    });
+    sip.trunk = Some(touchtone_sip::TrunkConfig {
+        uri: trunk.to_owned(),
+        username: None,
+        password: None,
+        caller_id: Some("touchtone".into()),
+        register: false,
+        register_expires_secs: 300,
+    });
+    config.otp.ring_timeout_secs = 45;
+    Ok(())
 }
 
 /// Seeds the demo data set unless the database already has it.
@@ -373,6 +414,12 @@ pub fn demo_document(
     json!({
         "api": base,
         "sip": sip.map(|a| format!("sip:reset@{a}")),
+        "otp": {
+            "outbound": format!("https://{addr}/outbound.cgi"),
+            "calls": format!("{base}/calls"),
+            "default_region": "PK",
+            "callback_secret_file": data_dir.join("otp-callback-secret"),
+        },
         "openapi": format!("{base}/openapi.json"),
         "ca_certificate": data_dir.join("tls/cert.pem"),
         "api_user": DEMO_API_USER,
@@ -389,7 +436,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = std::fs::canonicalize(&args.data_dir)?;
-    let config = demo_config(&data_dir, args.http, args.sip)?;
+    let mut config = demo_config(&data_dir, args.http, args.sip)?;
+    if let Some(trunk) = &args.trunk {
+        use_trunk(&mut config, trunk)?;
+    }
     let config_text = crate::config::EXAMPLE
         .replace("{data_dir}", &data_dir.display().to_string())
         .replace(
@@ -427,6 +477,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  reset call   sip:reset@{sip}   (UDP or TCP; any number reaches it)");
         println!(
             "               baresip: /dial sip:reset@{sip}, then key 4878378# and 2468# to each question"
+        );
+    }
+    if let Some(trunk) = &args.trunk {
+        println!("  voice OTP    calls go to {trunk} (the number as the user part); place one with");
+        println!(
+            "               touchtone otp call --server https://{} --ca {dir}/tls/cert.pem 03001234567 482913",
+            running.addr
+        );
+        println!(
+            "               or: curl --cacert {dir}/tls/cert.pem 'https://{}/outbound.cgi?number=03001234567&code=482913&username={DEMO_API_USER}&password={DEMO_API_PASSWORD}'",
+            running.addr
         );
     }
     println!();

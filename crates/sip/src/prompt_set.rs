@@ -37,6 +37,18 @@ pub struct PromptSet {
 }
 
 impl PromptSet {
+    /// The languages whose prompts ship in the binary (`en` first).
+    pub fn embedded_languages() -> Vec<&'static str> {
+        let mut languages: Vec<&'static str> = Vec::new();
+        for (lang, _, _) in embedded::EMBEDDED {
+            if !languages.contains(lang) {
+                languages.push(lang);
+            }
+        }
+        languages.sort_by_key(|l| (*l != "en", *l));
+        languages
+    }
+
     /// The prompts shipped in the binary for `language` (e.g. `"en"`).
     pub fn embedded(language: &str) -> Result<Self, PromptSetError> {
         let prompts: HashMap<String, Prompt> = embedded::EMBEDDED

@@ -5,8 +5,9 @@
 //! Verify mode: "Please enter the verification code shown on your screen,
 //! followed by the pound key", compared in constant time, with retries.
 //!
-//! The flow writes what happened into an [`OtpRecord`] as it goes, so a call
-//! cut short (the callee hangs up, the call is cancelled or runs too long)
+//! The flows leave hanging up to their caller (the worker), which measures
+//! the talk time first. They write what happened into an [`OtpRecord`] as
+//! they go, so a call cut short (the callee hangs up, the call is cancelled or runs too long)
 //! still reports how often the code was played and what was keyed.
 
 use std::time::Duration;
@@ -140,7 +141,6 @@ pub async fn speak(
     }
     line.say(&[Say::Prompt("goodbye")]).await?;
     record.finished = true;
-    line.hangup().await;
     Ok(())
 }
 
@@ -179,7 +179,6 @@ pub async fn verify(
             line.say(&[Say::Prompt("otp-code-confirmed"), Say::Prompt("goodbye")])
                 .await?;
             record.finished = true;
-            line.hangup().await;
             return Ok(());
         }
         line.say(&[Say::Prompt("otp-code-wrong")]).await?;
@@ -189,7 +188,6 @@ pub async fn verify(
     }
     line.say(&[Say::Prompt("goodbye")]).await?;
     record.finished = true;
-    line.hangup().await;
     Ok(())
 }
 
@@ -215,7 +213,7 @@ mod tests {
         assert_eq!(said.matches("prompt:otp-your-code-is").count(), 2, "{said}");
         assert_eq!(said.matches("prompt:otp-again").count(), 2, "{said}");
         assert!(said.contains("keys:4 pause:250 keys:8 pause:250 keys:2 pause:250 keys:9"), "{said}");
-        assert!(said.ends_with("prompt:goodbye ivr:hangs-up"), "{said}");
+        assert!(said.ends_with("prompt:goodbye"), "{said}");
     }
 
     #[tokio::test]

@@ -157,9 +157,10 @@ impl OtpWorker {
                                 .unwrap_or_else(|e| e.into_inner())
                                 .insert(call.id.clone(), token.clone());
                             let worker = this.clone();
+                            let shutdown = cancel.clone();
                             tokio::spawn(async move {
                                 let id = call.id.clone();
-                                worker.place(call, token).await;
+                                worker.place(call, token, shutdown).await;
                                 worker
                                     .active
                                     .lock()
@@ -192,11 +193,41 @@ impl OtpWorker {
                 () = tokio::time::sleep(sleep) => {}
             }
         }
+        // The calls in progress were cancelled with us: let them record how
+        // they ended (briefly; the sweep covers any that cannot).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !this.active_ids().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
-    /// Places one call attempt and reports how it ended.
-    async fn place(&self, call: ClaimedCall, cancel: CancellationToken) {
-        let outcome = self.attempt(&call, &cancel).await;
+    /// Places one call attempt and reports how it ended. A call cut short
+    /// because this worker is stopping is `interrupted`: queued again if it
+    /// was not answered (nobody heard the code), final otherwise.
+    async fn place(&self, call: ClaimedCall, cancel: CancellationToken, shutdown: CancellationToken) {
+        let mut outcome = self.attempt(&call, &cancel).await;
+        if shutdown.is_cancelled() {
+            outcome = match outcome {
+                Outcome::Final {
+                    status: "cancelled",
+                    report,
+                    ..
+                } if report.talk_ms.is_none() => Outcome::Retryable {
+                    status: "interrupted",
+                    sip_status: report.sip_status,
+                },
+                Outcome::Final {
+                    status: "cancelled",
+                    report,
+                    ..
+                } => Outcome::Final {
+                    status: "interrupted",
+                    report,
+                    detail: Some(serde_json::json!({ "ended": "server_stopping" }).to_string()),
+                },
+                other => other,
+            };
+        }
         if let Err(e) = self.service.otp_end_attempt(&call, outcome).await {
             // The lease runs out and the sweep ends the call as interrupted.
             tracing::error!(call = %call.id, error = %e, "recording an OTP call's end failed");
@@ -308,10 +339,8 @@ impl OtpWorker {
                 () = tokio::time::sleep(self.settings.max_call) => Some("too_long"),
             }
         };
-        if cut_short.is_some() {
-            line.hangup().await;
-        }
         let talk_ms = i64::try_from(answered.elapsed().as_millis()).ok();
+        line.hangup().await;
         let status = match cut_short {
             Some("cancelled") => "cancelled",
             _ if verify_mode => record.verify_status(),

@@ -4,6 +4,7 @@
 //! may run while the server is up.
 
 mod admin;
+mod otp;
 mod sip_test;
 
 use std::path::PathBuf;
@@ -70,6 +71,9 @@ pub enum Command {
     /// them back) to try the telephony engine with a softphone.
     #[command(name = "sip-test")]
     SipTest(sip_test::SipTestArgs),
+    /// Voice OTP against a running server.
+    #[command(subcommand)]
+    Otp(otp::OtpCommand),
 }
 
 /// Runs the parsed command line.
@@ -77,6 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => crate::demo::run(args).await,
         Command::SipTest(args) => sip_test::run(args).await,
+        Command::Otp(cmd) => otp::run(cmd).await,
         Command::Serve => serve(&cli.config).await,
         Command::Init { data_dir, force } => init(&cli.config, &data_dir, force),
         Command::ApiUser(cmd) => admin::api_user(&cli.config, cmd).await,

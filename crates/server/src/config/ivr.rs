@@ -145,8 +145,14 @@ impl IvrConfig {
 
     /// The prompts (with the operator's recordings) and the synthesiser.
     pub fn voice(&self) -> anyhow::Result<Voice> {
-        let mut prompts = PromptSet::embedded(&self.language)?;
-        if let Some(dir) = &self.prompt_dir {
+        self.voice_for(&self.language)
+    }
+
+    /// The voice of `language`; the operator's recordings in `prompt_dir`
+    /// belong to the configured language and are used only for it.
+    pub fn voice_for(&self, language: &str) -> anyhow::Result<Voice> {
+        let mut prompts = PromptSet::embedded(language)?;
+        if let Some(dir) = self.prompt_dir.as_ref().filter(|_| language == self.language) {
             prompts = prompts
                 .with_overrides(dir)
                 .with_context(|| format!("ivr.prompt_dir {}", dir.display()))?;
@@ -155,7 +161,8 @@ impl IvrConfig {
             let voice = self
                 .tts_voice
                 .clone()
-                .unwrap_or_else(|| match self.language.as_str() {
+                .filter(|_| language == self.language)
+                .unwrap_or_else(|| match language {
                     "en" => "en-us".to_owned(),
                     other => other.to_owned(),
                 });

@@ -23,8 +23,10 @@ use touchtone_service::settings::{CallerIdCheck, KeypadAttribute, Settings};
 
 mod directory;
 mod ivr;
+mod otp;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
 pub use ivr::{IvrBackendKind, IvrConfig, RemoteBackendConfig};
+pub use otp::{DialRule, OtpConfig};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +61,9 @@ pub struct Config {
     /// The reset call answered on `[sip]`.
     #[serde(default)]
     pub ivr: IvrConfig,
+    /// Voice-OTP calls, placed through `[sip]`'s trunk.
+    #[serde(default)]
+    pub otp: OtpConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -414,6 +419,7 @@ impl Config {
             .validate()
             .map_err(|e| anyhow::anyhow!("verification: {e}"))?;
         self.ivr.validate()?;
+        self.otp.validate()?;
         if let Some(region) = &self.verification.caller_id_region {
             region
                 .parse::<Region>()
@@ -528,6 +534,17 @@ impl Config {
         }
     }
 
+    /// The prompt languages calls can use, `ivr.language` first.
+    pub fn prompt_languages(&self) -> Vec<String> {
+        let mut languages = vec![self.ivr.language.clone()];
+        for l in touchtone_sip::PromptSet::embedded_languages() {
+            if l != self.ivr.language {
+                languages.push(l.to_owned());
+            }
+        }
+        languages
+    }
+
     /// The service's settings from this config.
     pub fn settings(&self) -> Settings {
         Settings {
@@ -557,6 +574,16 @@ impl Config {
                     .as_deref()
                     .and_then(|r| r.parse().ok()),
             }),
+            otp: {
+                let mut otp = self.otp.settings(self.prompt_languages());
+                otp.caller_id = otp.caller_id.or_else(|| {
+                    self.sip
+                        .as_ref()
+                        .and_then(|s| s.trunk.as_ref())
+                        .and_then(|t| t.caller_id.clone())
+                });
+                otp
+            },
         }
     }
 }

@@ -7,6 +7,7 @@
 mod error;
 mod extract;
 mod handlers;
+pub(crate) mod otp;
 pub mod openapi;
 pub mod types;
 
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Request, header};
 use axum::routing::{get, post};
 use touchtone_service::Service;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -51,6 +52,15 @@ pub fn router(service: Service, config: &HttpConfig) -> Router {
             post(handlers::user_accounts_unlock),
         )
         .route("/api/v1/Logout", post(handlers::logout))
+        .route(
+            "/outbound.cgi",
+            get(otp::outbound_get).post(otp::outbound_post),
+        )
+        .route("/api/v1/calls", post(otp::create_call).get(otp::list_calls))
+        .route(
+            "/api/v1/calls/{id}",
+            get(otp::get_call).delete(otp::cancel_call),
+        )
         .route("/api/v1/openapi.json", get(handlers::openapi_document))
         .route("/healthz", get(handlers::health))
         .fallback(handlers::not_found)
@@ -62,7 +72,11 @@ pub fn router(service: Service, config: &HttpConfig) -> Router {
             Duration::from_secs(config.request_timeout_secs),
         ))
         .layer(CatchPanicLayer::custom(handlers::panic_response))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the method and path only: `/outbound.cgi` carries a
+        // password in its query string, which must never reach a log.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(service)
 }
 

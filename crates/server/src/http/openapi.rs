@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::handlers;
+use super::{handlers, otp};
 use super::types::*;
 
 #[derive(OpenApi)]
@@ -12,7 +12,8 @@ use super::types::*;
     info(
         title = "touchtone remote API",
         description = "Identity verification and self-service over the telephone: the eight functions an IVR platform calls. \
-Every call but Login presents the newest one-time session ID and receives the next; presenting a spent ID revokes the session.",
+Every call but Login presents the newest one-time session ID and receives the next; presenting a spent ID revokes the session. \
+Voice OTP: /api/v1/calls (HTTP Basic as an API user) queues a call that speaks a code or asks for it; the reference's GET /outbound.cgi is served too.",
     ),
     paths(
         handlers::login,
@@ -23,6 +24,10 @@ Every call but Login presents the newest one-time session ID and receives the ne
         handlers::user_password_sync,
         handlers::user_accounts_unlock,
         handlers::logout,
+        otp::create_call,
+        otp::list_calls,
+        otp::get_call,
+        otp::cancel_call,
     ),
     components(schemas(
         ErrorBody,
@@ -47,6 +52,12 @@ Every call but Login presents the newest one-time session ID and receives the ne
         AccountsResponse,
         AccountResultEntry,
         LogoutResponse,
+        otp::CreateCallRequest,
+        otp::CallAccepted,
+        otp::CallStatus,
+        otp::CallRecord,
+        otp::HistoryItem,
+        otp::CallList,
     ))
 )]
 struct ApiDoc;
