@@ -52,7 +52,8 @@ impl OtpCode {
 
     /// Constant-time comparison with what the callee keyed.
     pub fn matches(&self, keyed: &str) -> bool {
-        self.digits().len() == keyed.len() && bool::from(self.digits().as_bytes().ct_eq(keyed.as_bytes()))
+        self.digits().len() == keyed.len()
+            && bool::from(self.digits().as_bytes().ct_eq(keyed.as_bytes()))
     }
 
     /// The code as it may be shown in a call record: its length, and its
@@ -130,7 +131,11 @@ mod tests {
         assert!(OtpCode::parse("1234").is_ok());
         assert!(OtpCode::parse(&"9".repeat(20)).is_ok());
         for bad in ["", "12a4", " 1234", "+123", &"1".repeat(21), "１２３"] {
-            assert_eq!(OtpCode::parse(bad).err(), Some(OtpError::BadCode), "{bad:?}");
+            assert_eq!(
+                OtpCode::parse(bad).err(),
+                Some(OtpError::BadCode),
+                "{bad:?}"
+            );
         }
     }
 

@@ -214,6 +214,8 @@ pub async fn start(
     clock: Arc<dyn Clock>,
     create_pepper: bool,
 ) -> anyhow::Result<Running> {
+    // HTTPS clients (webhooks, callbacks) need the process's TLS provider.
+    crate::tls::install_crypto_provider();
     let service = build_service(config, clock.clone(), create_pepper).await?;
     service
         .recover_interrupted()

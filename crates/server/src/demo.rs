@@ -480,7 +480,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(trunk) = &args.trunk {
-        println!("  voice OTP    calls go to {trunk} (the number as the user part); place one with");
+        println!(
+            "  voice OTP    calls go to {trunk} (the number as the user part); place one with"
+        );
         println!(
             "               touchtone otp call --server https://{} --ca {dir}/tls/cert.pem 03001234567 482913",
             running.addr

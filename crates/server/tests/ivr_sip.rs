@@ -7,126 +7,15 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::demo::*;
 use common::*;
-use serde_json::{Value, json};
-use touchtone_store::{Store, StoreOptions, local_directory};
+use serde_json::json;
 use touchtone_testkit::baresip::Baresip;
-use touchtone_testkit::programs::{free_port, free_udp_port};
+use touchtone_testkit::programs::free_udp_port;
 use touchtone_testkit::sipp::Sipp;
 use touchtone_testkit::{Db, tones};
-
-fn scenario(name: &str) -> String {
-    let path = format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// `touchtone demo --sip` in a temporary directory, killed when dropped.
-struct Demo {
-    child: Child,
-    dir: tempfile::TempDir,
-    sip: SocketAddr,
-}
-
-impl Demo {
-    async fn start() -> Demo {
-        let dir = tempfile::tempdir().unwrap();
-        let sip = SocketAddr::from(([127, 0, 0, 1], free_udp_port()));
-        let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        let log = std::fs::File::create(dir.path().join("demo.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_touchtone"))
-            .args(["demo", "--data-dir"])
-            .arg(dir.path())
-            .args(["--http", &http.to_string(), "--sip", &sip.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start touchtone demo");
-        let demo = Demo { child, dir, sip };
-        let started = Instant::now();
-        while !demo.dir.path().join("demo.json").exists() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the demo did not start: {}",
-                demo.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let document: Value = serde_json::from_str(
-            &std::fs::read_to_string(demo.dir.path().join("demo.json")).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(document["sip"], format!("sip:reset@{sip}"));
-        demo
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("demo.log")).unwrap_or_default()
-    }
-
-    fn events(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.path().join("events.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    async fn wait_for_event(&self, event_type: &str, user: &str) -> Value {
-        let started = Instant::now();
-        loop {
-            if let Some(e) = self
-                .events()
-                .into_iter()
-                .find(|e| e["type"] == event_type && e["user_id"] == user)
-            {
-                return e;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no {event_type} for {user}: {:?}\n{}",
-                self.events(),
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The local account's password hash, read from the demo's database.
-    async fn password_hash(&self, account: &str) -> Option<String> {
-        let url = format!(
-            "sqlite://{}",
-            self.dir.path().join("touchtone.db").display()
-        );
-        let options = StoreOptions {
-            max_connections: 1,
-            acquire_timeout: Duration::from_secs(10),
-            statement_timeout: Duration::from_secs(10),
-        };
-        let store = Store::connect(&url, &options).await.unwrap();
-        let mut conn = store.acquire().await.unwrap();
-        local_directory::get(&mut conn, account)
-            .await
-            .unwrap()
-            .and_then(|a| a.password_hash)
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn assert_sipp_ok(sipp: Sipp, limit: Duration, context: &str) {
-    let outcome = sipp.finish(limit).await;
-    assert!(outcome.success, "sipp failed:\n{}\n{context}", outcome.log);
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sipp_resets_the_demo_users_password_with_rfc4733_keys() {
@@ -204,37 +93,6 @@ async fn baresip_calls_the_demo_and_unlocks() {
         "baresip heard {speech:.1} s of speech in {seconds:.1} s:\n{}",
         demo.log()
     );
-}
-
-async fn wait_for_recording(phone: &Baresip) -> PathBuf {
-    let started = Instant::now();
-    loop {
-        if let Some(p) = phone.recordings().into_iter().next() {
-            // Let baresip finish writing it.
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            return p;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "baresip recorded nothing"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Length of the recording, and how much of it is louder than silence.
-fn loud_seconds(path: &Path) -> (f64, f64) {
-    let reader = hound::WavReader::open(path).expect("baresip's recording");
-    let rate = f64::from(reader.spec().sample_rate);
-    let samples: Vec<i16> = reader
-        .into_samples::<i16>()
-        .map(|s| s.unwrap_or(0))
-        .collect();
-    let loud = samples
-        .chunks(160)
-        .filter(|c| c.iter().any(|s| s.unsigned_abs() > 1500))
-        .count();
-    (samples.len() as f64 / rate, loud as f64 * 160.0 / rate)
 }
 
 /// A server (`serve` wiring, not the demo) with SIP, a helpdesk and a

@@ -459,17 +459,20 @@ pub async fn expired_queued(conn: &mut AnyConnection, now: i64) -> Result<Vec<St
 
 /// The earliest time a queued call becomes due.
 pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT MIN(next_attempt_at) AS due FROM otp_calls WHERE status = 'queued'")
-        .fetch_one(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT MIN(next_attempt_at) AS due FROM otp_calls WHERE status = 'queued'")
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(row.try_get("due")?)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<OtpCall>> {
-    let row = sqlx::query(&format!("SELECT {CALL_COLUMNS} FROM otp_calls WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {CALL_COLUMNS} FROM otp_calls WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.map(|r| from_row(&r)).transpose()
 }
 

@@ -204,15 +204,24 @@ mod tests {
     async fn speak_reads_the_code_as_often_as_asked_and_again_on_1() {
         let mut line = ScriptedLine::new([Act::keys("1"), Act::Silent]);
         let mut record = OtpRecord::default();
-        speak(&mut line, &code(), 2, &OtpFlowSettings::default(), &mut record)
-            .await
-            .unwrap();
+        speak(
+            &mut line,
+            &code(),
+            2,
+            &OtpFlowSettings::default(),
+            &mut record,
+        )
+        .await
+        .unwrap();
         assert_eq!(record.code_played, 4);
         assert_eq!(record.speak_status(), "code-played");
         let said = line.transcript.join(" ");
         assert_eq!(said.matches("prompt:otp-your-code-is").count(), 2, "{said}");
         assert_eq!(said.matches("prompt:otp-again").count(), 2, "{said}");
-        assert!(said.contains("keys:4 pause:250 keys:8 pause:250 keys:2 pause:250 keys:9"), "{said}");
+        assert!(
+            said.contains("keys:4 pause:250 keys:8 pause:250 keys:2 pause:250 keys:9"),
+            "{said}"
+        );
         assert!(said.ends_with("prompt:goodbye"), "{said}");
     }
 
@@ -221,9 +230,15 @@ mod tests {
         let mut line = ScriptedLine::new([Act::HangUp]);
         let mut record = OtpRecord::default();
         assert!(
-            speak(&mut line, &code(), 2, &OtpFlowSettings::default(), &mut record)
-                .await
-                .is_err()
+            speak(
+                &mut line,
+                &code(),
+                2,
+                &OtpFlowSettings::default(),
+                &mut record
+            )
+            .await
+            .is_err()
         );
         assert_eq!(record.speak_status(), "hung-up");
     }

@@ -204,7 +204,12 @@ impl OtpWorker {
     /// Places one call attempt and reports how it ended. A call cut short
     /// because this worker is stopping is `interrupted`: queued again if it
     /// was not answered (nobody heard the code), final otherwise.
-    async fn place(&self, call: ClaimedCall, cancel: CancellationToken, shutdown: CancellationToken) {
+    async fn place(
+        &self,
+        call: ClaimedCall,
+        cancel: CancellationToken,
+        shutdown: CancellationToken,
+    ) {
         let mut outcome = self.attempt(&call, &cancel).await;
         if shutdown.is_cancelled() {
             outcome = match outcome {
@@ -298,7 +303,9 @@ impl OtpWorker {
                         status: "no-answer",
                         sip_status: None,
                     },
-                    DialError::Rejected { status: s @ (408 | 480) } => Outcome::Retryable {
+                    DialError::Rejected {
+                        status: s @ (408 | 480),
+                    } => Outcome::Retryable {
                         status: "no-answer",
                         sip_status: Some(i64::from(s)),
                     },

@@ -55,8 +55,8 @@ pub async fn run(command: OtpCommand) -> anyhow::Result<()> {
 
 fn password(args: &CallArgs) -> anyhow::Result<String> {
     if let Some(file) = &args.password_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("reading {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         return Ok(text.lines().next().unwrap_or("").to_owned());
     }
     match std::env::var("TOUCHTONE_API_PASSWORD") {
@@ -75,7 +75,8 @@ async fn call(args: CallArgs) -> anyhow::Result<()> {
     if let Some(ca) = &args.ca {
         let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
         client = client.add_root_certificate(
-            reqwest::Certificate::from_pem(&pem).context("the --ca file is not a PEM certificate")?,
+            reqwest::Certificate::from_pem(&pem)
+                .context("the --ca file is not a PEM certificate")?,
         );
     }
     let client = client.build().context("building the HTTPS client")?;

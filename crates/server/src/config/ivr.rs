@@ -152,7 +152,11 @@ impl IvrConfig {
     /// belong to the configured language and are used only for it.
     pub fn voice_for(&self, language: &str) -> anyhow::Result<Voice> {
         let mut prompts = PromptSet::embedded(language)?;
-        if let Some(dir) = self.prompt_dir.as_ref().filter(|_| language == self.language) {
+        if let Some(dir) = self
+            .prompt_dir
+            .as_ref()
+            .filter(|_| language == self.language)
+        {
             prompts = prompts
                 .with_overrides(dir)
                 .with_context(|| format!("ivr.prompt_dir {}", dir.display()))?;

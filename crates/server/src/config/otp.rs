@@ -137,9 +137,7 @@ impl OtpConfig {
             bail!("otp.repeats must not exceed otp.max_repeats");
         }
         if self.max_concurrent == 0 || self.lease_secs < 3 || self.expiry_secs == 0 {
-            bail!(
-                "otp: max_concurrent and expiry_secs must be at least 1, lease_secs at least 3"
-            );
+            bail!("otp: max_concurrent and expiry_secs must be at least 1, lease_secs at least 3");
         }
         if self.ring_timeout_secs == 0 || self.max_call_secs == 0 {
             bail!("otp: ring_timeout_secs and max_call_secs must be at least 1");

@@ -79,7 +79,39 @@ fn source_message(e: &dyn std::error::Error) -> String {
             blanked.push(c);
         }
     }
-    blanked
+    blank_unexpected_values(&blanked)
+}
+
+/// serde writes the unexpected value of a wrong type in backticks
+/// (``invalid type: integer `482913`, expected a string``): a code or a
+/// password sent as a number must not be echoed either. Field names, also
+/// in backticks, are kept.
+fn blank_unexpected_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = ["invalid type: ", "invalid value: "]
+        .iter()
+        .filter_map(|marker| rest.find(marker).map(|i| i + marker.len()))
+        .min()
+    {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // The value is the first backticked span before the next comma.
+        let span = rest.find('`').zip(rest.find(',').or(Some(rest.len())));
+        match span {
+            Some((open, comma)) if open < comma => {
+                let Some(close) = rest[open + 1..].find('`') else {
+                    break;
+                };
+                out.push_str(&rest[..open]);
+                out.push_str("`…`");
+                rest = &rest[open + 1 + close + 1..];
+            }
+            _ => {}
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -101,5 +133,16 @@ mod tests {
         assert!(message.contains("invalid type"), "{message}");
         let e = serde_json::from_str::<Probe>(r#"{"m": 1}"#).unwrap_err();
         assert!(source_message(&e).contains("`m`"));
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)] // only deserialised
+        struct Text {
+            code: String,
+        }
+        let e = serde_json::from_str::<Text>(r#"{"code": 482913}"#).unwrap_err();
+        let message = source_message(&e);
+        assert!(!message.contains("482913"), "{message}");
+        assert!(message.contains("invalid type: integer `…`"), "{message}");
+        let e = serde_json::from_str::<Probe>(r#"{"n": -7}"#).unwrap_err();
+        assert!(!source_message(&e).contains("-7"), "{}", source_message(&e));
     }
 }

@@ -7,8 +7,8 @@
 mod error;
 mod extract;
 mod handlers;
-pub(crate) mod otp;
 pub mod openapi;
+pub(crate) mod otp;
 pub mod types;
 
 use std::time::Duration;

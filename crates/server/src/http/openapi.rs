@@ -4,8 +4,8 @@
 use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
-use super::{handlers, otp};
 use super::types::*;
+use super::{handlers, otp};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -88,7 +88,9 @@ fn legacy_error(e: ServiceError) -> Response {
 }
 
 /// The reference's checks on the parameters, before anything else.
-fn legacy_request(params: &HashMap<String, String>) -> Result<(OtpRequest, String, SecretString), String> {
+fn legacy_request(
+    params: &HashMap<String, String>,
+) -> Result<(OtpRequest, String, SecretString), String> {
     let get = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     let number = get("number");
     if number.is_empty() || number.len() > 15 || !number.bytes().all(|b| b.is_ascii_digit()) {
@@ -123,7 +125,11 @@ fn legacy_request(params: &HashMap<String, String>) -> Result<(OtpRequest, Strin
     ))
 }
 
-async fn legacy_call(service: &Service, addr: SocketAddr, params: &HashMap<String, String>) -> Response {
+async fn legacy_call(
+    service: &Service,
+    addr: SocketAddr,
+    params: &HashMap<String, String>,
+) -> Response {
     let (request, username, password) = match legacy_request(params) {
         Ok(parts) => parts,
         Err(message) => return legacy(StatusCode::BAD_REQUEST, None, Some(message)),
@@ -291,7 +297,11 @@ impl CallStatus {
 }
 
 /// HTTP Basic credentials, checked as an API user.
-async fn basic_auth(service: &Service, addr: SocketAddr, headers: &HeaderMap) -> Result<ApiUser, ApiError> {
+async fn basic_auth(
+    service: &Service,
+    addr: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<ApiUser, ApiError> {
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -346,8 +356,10 @@ pub async fn create_call(
     let result = async {
         let api_user = basic_auth(&service, addr, &headers).await?;
         let ApiJson(req) = body?;
-        let code = OtpCode::parse(touchtone_core::secret::ExposeSecret::expose_secret(&req.code))
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+        let code = OtpCode::parse(touchtone_core::secret::ExposeSecret::expose_secret(
+            &req.code,
+        ))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
         let idempotency_key = match headers.get("idempotency-key") {
             Some(v) => Some(
                 v.to_str()
@@ -371,7 +383,9 @@ pub async fn create_call(
             callback_url: req.callback_url,
             idempotency_key,
         };
-        let accepted = service.otp_accept(&caller(addr), &api_user, request).await?;
+        let accepted = service
+            .otp_accept(&caller(addr), &api_user, request)
+            .await?;
         let mut response = (
             StatusCode::ACCEPTED,
             Json(CallAccepted {
@@ -381,7 +395,8 @@ pub async fn create_call(
         )
             .into_response();
         let headers = response.headers_mut();
-        if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/calls/{}", accepted.call_id)) {
+        if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/calls/{}", accepted.call_id))
+        {
             headers.insert(header::LOCATION, location);
         }
         if accepted.replayed {

@@ -68,9 +68,7 @@ impl CredentialCache {
         let tag = self.tag(&user.name, password);
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.get(&user.name).is_some_and(|r| {
-            r.until > now
-                && r.password_hash == user.password_hash
-                && bool::from(r.tag.ct_eq(&tag))
+            r.until > now && r.password_hash == user.password_hash && bool::from(r.tag.ct_eq(&tag))
         })
     }
 

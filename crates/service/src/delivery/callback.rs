@@ -30,7 +30,12 @@ impl CallbackSink {
 
 #[async_trait]
 impl Sink for CallbackSink {
-    async fn deliver(&self, event_id: &str, _event_type: &str, payload: &str) -> Result<(), String> {
+    async fn deliver(
+        &self,
+        event_id: &str,
+        _event_type: &str,
+        payload: &str,
+    ) -> Result<(), String> {
         let item: serde_json::Value =
             serde_json::from_str(payload).map_err(|e| format!("callback item: {e}"))?;
         let url = item
