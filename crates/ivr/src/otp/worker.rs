@@ -220,6 +220,7 @@ impl OtpWorker {
                 } if report.talk_ms.is_none() => Outcome::Retryable {
                     status: "interrupted",
                     sip_status: report.sip_status,
+                    ring_ms: report.ring_ms,
                 },
                 Outcome::Final {
                     status: "cancelled",
@@ -298,16 +299,19 @@ impl OtpWorker {
                     DialError::Busy => Outcome::Retryable {
                         status: "busy",
                         sip_status: Some(486),
+                        ring_ms,
                     },
                     DialError::NoAnswer => Outcome::Retryable {
                         status: "no-answer",
                         sip_status: None,
+                        ring_ms,
                     },
                     DialError::Rejected {
                         status: s @ (408 | 480),
                     } => Outcome::Retryable {
                         status: "no-answer",
                         sip_status: Some(i64::from(s)),
+                        ring_ms,
                     },
                     DialError::Declined => ring("declined", Some(603)),
                     DialError::Cancelled => ring("cancelled", Some(487)),

@@ -419,6 +419,20 @@ async fn seed(service: &Service) {
         .unwrap();
 }
 
+/// Voice OTP as the tests want it: national numbers in Pakistan, only
+/// Pakistani destinations, three calls per number.
+pub fn otp_settings(c: &mut touchtone_server::config::Config) {
+    c.otp.default_region = Some("PK".into());
+    c.otp.allowed_prefixes = vec!["+92".into()];
+    c.otp.per_number_max = 3;
+    let dir = c.security.pepper_file.parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = dir.join("callback-secret");
+    std::fs::write(&secret, "a-callback-secret-of-some-length").unwrap();
+    c.otp.callback_secret_file = Some(secret);
+    c.otp.callback_allow_http = true;
+}
+
 pub async fn new_db(db: Db) -> TestDatabase {
     TestDatabase::new(db).await
 }

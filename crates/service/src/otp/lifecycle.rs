@@ -22,6 +22,7 @@ pub enum Outcome {
     Retryable {
         status: &'static str,
         sip_status: Option<i64>,
+        ring_ms: Option<i64>,
     },
     /// A final status with the call's record.
     Final {
@@ -92,7 +93,10 @@ impl Service {
     ) -> Result<&'static str, ServiceError> {
         let settings = &self.settings().otp;
         let now = self.now();
-        if let Outcome::Retryable { status, sip_status } = &outcome {
+        if let Outcome::Retryable {
+            status, sip_status, ..
+        } = &outcome
+        {
             let next = now + settings.retry_delay_ms;
             if call.attempts < call.max_attempts && next < call.expires_at {
                 let mut tx = self.store().begin().await?;
@@ -114,10 +118,15 @@ impl Service {
     /// Moves a call to its final status, wiping the code.
     pub async fn otp_finish(&self, id: &str, outcome: Outcome) -> Result<bool, ServiceError> {
         let (status, report, detail) = match outcome {
-            Outcome::Retryable { status, sip_status } => (
+            Outcome::Retryable {
+                status,
+                sip_status,
+                ring_ms,
+            } => (
                 status,
                 Finish {
                     sip_status,
+                    ring_ms,
                     ..Finish::default()
                 },
                 None,
