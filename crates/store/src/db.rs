@@ -55,6 +55,11 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time; writers that find it busy sleep in
+    /// SQLite's busy handler (up to 100 ms a try), which is what makes the
+    /// tail of a write-heavy path. Hot write paths queue here instead, in
+    /// order (see [`Store::queue_for_write`]).
+    writers: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Store {
@@ -104,7 +109,23 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Self { pool, backend })
+        let writers =
+            (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Self {
+            pool,
+            backend,
+            writers,
+        })
+    }
+
+    /// On SQLite, waits for this process's other queued writers (first come,
+    /// first served) and returns a guard to hold until the transaction
+    /// commits; on PostgreSQL, which has row locks, returns at once.
+    pub async fn queue_for_write(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writers {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -167,6 +167,8 @@ impl OtpWorker {
                                     .unwrap_or_else(|e| e.into_inner())
                                     .remove(&id);
                                 drop(permit);
+                                // A slot is free: lease the next call now.
+                                worker.service.otp_waker().notify_one();
                             });
                         }
                     }

@@ -751,6 +751,11 @@ max_backoff_secs = 3600
 # listen = "0.0.0.0:5061"
 # cert = "/etc/touchtone/sip-cert.pem"
 # key = "/etc/touchtone/sip-key.pem"
+# [sip.trunk]                             # where outbound (voice-OTP) calls go
+# uri = "sip:trunk.example.com:5060"
+# username = "touchtone"                  # digest credentials, if the trunk challenges
+# password = "trunk-secret"
+# caller_id = "+15550100"
 
 # [ivr]
 # language = "en"                         # en | de
@@ -772,6 +777,32 @@ max_backoff_secs = 3600
 # api_user = "ivr-site-b"
 # password_file = "/etc/touchtone/ivr-api.secret"
 # ca_file = "/etc/touchtone/api-ca.pem"
+
+# Voice OTP: /outbound.cgi and /api/v1/calls; calls go out through the
+# SIP trunk. Nothing is called until allowed_prefixes lists destinations.
+# [otp]
+# default_region = "PK"                   # national numbers (033...) are read as this region's
+# allowed_prefixes = ["+92"]              # E.164 prefixes calls may go to; "+": everywhere
+# allow_premium = false                   # premium-rate and shared-cost numbers are refused
+# dial_plan = [{ from = "+92", to = "0092" }]  # rewrites for the trunk; first match wins
+# per_number_max = 3                      # calls to one number per window, all API users
+# per_number_window_secs = 600
+# per_api_user_max = 60
+# per_api_user_window_secs = 60
+# daily_per_api_user = 5000
+# max_attempts = 2                        # busy and no answer are retried
+# retry_delay_secs = 30
+# expiry_secs = 600                       # a code not delivered by then is dropped
+# repeats = 2                             # readings of the code per playing
+# max_repeats = 5
+# verify_attempts = 3
+# max_concurrent = 100                    # calls at once on this node
+# ring_timeout_secs = 30
+# max_call_secs = 180
+# lease_secs = 30                         # a node silent this long is dead: its calls end interrupted
+# callback_secret_file = "/etc/touchtone/otp-callback.key"  # signs status callbacks
+# callback_allow_http = false
+# callback_timeout_secs = 10
 "#;
 
 #[cfg(test)]
@@ -845,6 +876,13 @@ mod tests {
             config.ivr.helpdesk_uri.as_deref(),
             Some("sip:helpdesk@pbx.example.com")
         );
+        assert!(sip.trunk.is_some());
+        assert_eq!(config.otp.allowed_prefixes, ["+92"]);
+        assert_eq!(config.otp.dial_plan.len(), 1);
+        assert_eq!(
+            config.settings().otp.caller_id.as_deref(),
+            Some("+15550100")
+        );
         // Without [sip] there is no telephony at all.
         assert!(Config::from_toml(&example()).unwrap().sip.is_none());
 
@@ -860,6 +898,19 @@ mod tests {
                 "https",
             ),
             (("max_call_secs = 900", "max_call_secs = 0"), "timeouts"),
+            (
+                (
+                    "allowed_prefixes = [\"+92\"]",
+                    "allowed_prefixes = [\"92\"]",
+                ),
+                "otp.allowed_prefixes",
+            ),
+            (
+                ("default_region = \"PK\"", "default_region = \"Narnia\""),
+                "otp.default_region",
+            ),
+            (("from = \"+92\"", "from = \"92\""), "otp.dial_plan"),
+            (("lease_secs = 30", "lease_secs = 1"), "lease_secs"),
         ] {
             let bad = config_text.replace(change.0, change.1);
             assert_ne!(bad, config_text, "{change:?} changed nothing");

@@ -119,6 +119,7 @@ impl Service {
             return Err(ServiceError::DestinationRefused(e.to_string()));
         }
 
+        let _queued = self.store().queue_for_write().await;
         let mut tx = self.store().begin().await?;
         otp_calls::lock_for_limits(&mut tx).await?;
         if let Some(key) = &request.idempotency_key

@@ -46,9 +46,13 @@ impl Service {
         lease_ms: i64,
     ) -> Result<Vec<ClaimedCall>, ServiceError> {
         let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let claimed = otp_calls::claim_due(&mut tx, now, now + lease_ms, limit).await?;
-        commit(tx).await?;
+        let claimed = {
+            let _queued = self.store().queue_for_write().await;
+            let mut tx = self.store().begin().await?;
+            let claimed = otp_calls::claim_due(&mut tx, now, now + lease_ms, limit).await?;
+            commit(tx).await?;
+            claimed
+        };
         let mut live = Vec::with_capacity(claimed.len());
         for call in claimed {
             if call.expires_at <= now {
@@ -76,6 +80,7 @@ impl Service {
         detail: Option<&str>,
     ) -> Result<(), ServiceError> {
         let now = self.now();
+        let _queued = self.store().queue_for_write().await;
         let mut tx = self.store().begin().await?;
         if otp_calls::progress(&mut tx, id, status, now, detail).await? {
             self.otp_callback(&mut tx, id, status, false, now).await?;
@@ -99,6 +104,7 @@ impl Service {
         {
             let next = now + settings.retry_delay_ms;
             if call.attempts < call.max_attempts && next < call.expires_at {
+                let _queued = self.store().queue_for_write().await;
                 let mut tx = self.store().begin().await?;
                 if otp_calls::requeue(&mut tx, &call.id, status, next, now, *sip_status).await? {
                     self.otp_callback(&mut tx, &call.id, status, false, now)
@@ -138,6 +144,7 @@ impl Service {
             } => (status, report, detail),
         };
         let now = self.now();
+        let _queued = self.store().queue_for_write().await;
         let mut tx = self.store().begin().await?;
         let changed =
             otp_calls::finish(&mut tx, id, status, now, &report, detail.as_deref()).await?;
@@ -172,6 +179,7 @@ impl Service {
             return Ok(Vec::new());
         }
         let now = self.now();
+        let _queued = self.store().queue_for_write().await;
         let mut tx = self.store().begin().await?;
         otp_calls::extend_leases(&mut tx, ids, now + lease_ms).await?;
         let cancelled = otp_calls::cancel_requested(&mut tx, ids).await?;
