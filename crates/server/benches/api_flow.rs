@@ -24,6 +24,7 @@ use touchtone_server::config::Config;
 use touchtone_service::admin::PersonRecord;
 use touchtone_store::people::{AccountRef, Person};
 use touchtone_store::questions::Question;
+use touchtone_testkit::bench::quantile;
 use touchtone_testkit::{Db, TestDatabase};
 
 const PEOPLE: usize = 50;
@@ -97,14 +98,6 @@ impl Bench {
         times.push(("Logout", t));
         times
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
 }
 
 fn ms(d: Duration) -> String {
@@ -339,8 +332,8 @@ async fn run(db: Db, flows: usize) {
             "{name}, concurrency {concurrency}: {done} flows in {:.2} s = {:.1} flows/s; flow p50 {} ms, p99 {} ms",
             elapsed.as_secs_f64(),
             done as f64 / elapsed.as_secs_f64(),
-            ms(percentile(&flow_times, 0.5)),
-            ms(percentile(&flow_times, 0.99))
+            ms(quantile(&flow_times, 0.5)),
+            ms(quantile(&flow_times, 0.99))
         );
         println!("  {:<22} {:>9} {:>9}", "call", "p50 ms", "p99 ms");
         let mut no_hash = Vec::new();
@@ -349,8 +342,8 @@ async fn run(db: Db, flows: usize) {
             println!(
                 "  {:<22} {:>9} {:>9}",
                 call,
-                ms(percentile(&times, 0.5)),
-                ms(percentile(&times, 0.99))
+                ms(quantile(&times, 0.5)),
+                ms(quantile(&times, 0.99))
             );
             if matches!(
                 call,
@@ -362,8 +355,8 @@ async fn run(db: Db, flows: usize) {
         no_hash.sort();
         println!(
             "  calls that hash nothing: p50 {} ms, p99 {} ms",
-            ms(percentile(&no_hash, 0.5)),
-            ms(percentile(&no_hash, 0.99))
+            ms(quantile(&no_hash, 0.5)),
+            ms(quantile(&no_hash, 0.99))
         );
     }
     production.running.stop().await.unwrap();

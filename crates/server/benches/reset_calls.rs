@@ -21,32 +21,9 @@ use std::time::{Duration, Instant};
 
 use touchtone_core::keypad::KeypadDigits;
 use touchtone_core::secret::SecretString;
+use touchtone_testkit::bench::{env_or, own_cpu_seconds};
 use touchtone_testkit::programs::{free_port, free_udp_port};
 use touchtone_testkit::sipp::Sipp;
-
-fn env_or(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// CPU seconds (user + system) this process has used.
-fn own_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at ')'.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of stat; 12 and 13 after ')'.
-    let hz = 100.0; // USER_HZ on Linux
-    (ticks(11) + ticks(12)) / hz
-}
 
 /// The argon2 work of one reset call, done alone.
 async fn argon2_per_call(

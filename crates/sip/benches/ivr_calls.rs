@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use touchtone_sip::{CallHandler, Channel, CollectSpec, Engine, Prompt, SipConfig};
+use touchtone_testkit::bench::{own_cpu_seconds, process_cpu_seconds, raise_fd_limit, read_stat};
 use touchtone_testkit::programs::free_udp_port;
 use touchtone_testkit::sipp::Sipp;
 
@@ -91,29 +92,6 @@ impl CallHandler for BenchFlow {
     }
 }
 
-/// Reads a `/proc/.../stat` file: the process or thread name and its CPU
-/// seconds (fields 14 and 15, utime and stime in clock ticks). `None` once
-/// the process or thread has gone.
-fn read_stat(path: &str) -> Option<(String, f64)> {
-    let stat = std::fs::read_to_string(path).ok()?;
-    let (head, rest) = stat.rsplit_once(") ")?;
-    let name = head.split_once(" (").map_or("?", |(_, n)| n).to_string();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // SAFETY: sysconf reads a constant and takes no pointers.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    Some((name, (ticks(11) + ticks(12)) / hz))
-}
-
-fn cpu_seconds() -> f64 {
-    read_stat("/proc/self/stat").map_or(0.0, |(_, cpu)| cpu)
-}
-
 /// CPU seconds per thread name (pacer threads, tokio workers, ...).
 fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
     let mut out = std::collections::BTreeMap::new();
@@ -130,11 +108,6 @@ fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
         }
     }
     out
-}
-
-/// CPU seconds used so far by another process (0 once it has exited).
-fn process_cpu_seconds(pid: u32) -> f64 {
-    read_stat(&format!("/proc/{pid}/stat")).map_or(0.0, |(_, cpu)| cpu)
 }
 
 /// The kernel's count of UDP datagrams sent to a port nobody listens on
@@ -163,19 +136,6 @@ fn rss_bytes() -> u64 {
         * 1024
 }
 
-fn raise_fd_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max.min(1_048_576);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
 async fn run_level(concurrent: u32, rate: u32) {
     let results = Arc::new(Mutex::new(Results::default()));
     let flow = BenchFlow {
@@ -202,7 +162,7 @@ async fn run_level(concurrent: u32, rate: u32) {
     .expect("scenario");
     let total = concurrent * 2;
     let rss_before = rss_bytes();
-    let cpu_before = cpu_seconds();
+    let cpu_before = own_cpu_seconds();
     let threads_before = cpu_by_thread();
     engine.reset_lateness();
     let load = if std::env::var("IVR_BENCH_LOAD").is_ok_and(|v| v == "own") {
@@ -244,7 +204,7 @@ async fn run_level(concurrent: u32, rate: u32) {
     };
     // Let the last calls' flows record their results.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let cpu = cpu_seconds() - cpu_before;
+    let cpu = own_cpu_seconds() - cpu_before;
     let stats = engine.stats();
     let r = results.lock().unwrap_or_else(|e| e.into_inner());
     let call_minutes = r.call_seconds / 60.0;

@@ -10,6 +10,7 @@
 //! needs one fails, never skips, when it is missing.
 
 pub mod baresip;
+pub mod bench;
 mod certs;
 mod database;
 mod ldap_tools;
