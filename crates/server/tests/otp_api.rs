@@ -89,16 +89,6 @@ async fn audit_text(app: &TestApp) -> String {
         .collect()
 }
 
-async fn stored_code(app: &TestApp, id: &str) -> Option<String> {
-    let mut conn = app.service.store().acquire().await.unwrap();
-    sqlx::query("SELECT code FROM otp_calls WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get::<Option<String>, _>("code")
-}
-
 async fn call_count(app: &TestApp) -> i64 {
     let mut conn = app.service.store().acquire().await.unwrap();
     sqlx::query("SELECT COUNT(*) AS n FROM otp_calls")

@@ -133,17 +133,6 @@ fn statuses(v: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn stored_code(app: &TestApp, id: &str) -> Option<String> {
-    use sqlx::Row;
-    let mut conn = app.service.store().acquire().await.unwrap();
-    sqlx::query("SELECT code FROM otp_calls WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get::<Option<String>, _>("code")
-}
-
 /// A plain-HTTP receiver on loopback that records what it is sent; it
 /// answers 503 to the first request (so delivery must retry), 200 after.
 struct Receiver {

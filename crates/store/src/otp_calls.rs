@@ -202,30 +202,32 @@ pub async fn callback_url(conn: &mut AnyConnection, id: &str) -> Result<Option<S
     })
 }
 
-/// Calls accepted for `api_user` since `since`.
-pub async fn count_by_user(conn: &mut AnyConnection, api_user: &str, since: i64) -> Result<i64> {
-    let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM otp_calls WHERE api_user = $1 AND created_at >= $2")
-            .bind(api_user)
-            .bind(since)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(row.try_get("n")?)
+/// Whose calls a rate limit counts.
+#[derive(Debug, Clone, Copy)]
+pub enum CallsBy<'a> {
+    /// Calls an API user asked for.
+    ApiUser(&'a str),
+    /// Calls to a destination (E.164), whoever asked for them.
+    Destination(&'a str),
 }
 
-/// Calls accepted to `destination` (by any API user) since `since`.
-pub async fn count_by_destination(
-    conn: &mut AnyConnection,
-    destination: &str,
-    since: i64,
-) -> Result<i64> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM otp_calls WHERE destination = $1 AND created_at >= $2",
-    )
-    .bind(destination)
-    .bind(since)
-    .fetch_one(&mut *conn)
-    .await?;
+/// Calls accepted for `by` since `since`.
+pub async fn count_since(conn: &mut AnyConnection, by: CallsBy<'_>, since: i64) -> Result<i64> {
+    let (sql, value) = match by {
+        CallsBy::ApiUser(name) => (
+            "SELECT COUNT(*) AS n FROM otp_calls WHERE api_user = $1 AND created_at >= $2",
+            name,
+        ),
+        CallsBy::Destination(number) => (
+            "SELECT COUNT(*) AS n FROM otp_calls WHERE destination = $1 AND created_at >= $2",
+            number,
+        ),
+    };
+    let row = sqlx::query(sql)
+        .bind(value)
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(row.try_get("n")?)
 }
 

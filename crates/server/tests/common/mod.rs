@@ -433,6 +433,18 @@ pub fn otp_settings(c: &mut touchtone_server::config::Config) {
     c.otp.callback_allow_http = true;
 }
 
+/// The code an OTP call still keeps in the store (`None` once it ended).
+pub async fn stored_code(app: &TestApp, id: &str) -> Option<String> {
+    use sqlx::Row;
+    let mut conn = app.service.store().acquire().await.unwrap();
+    sqlx::query("SELECT code FROM otp_calls WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get::<Option<String>, _>("code")
+}
+
 pub async fn new_db(db: Db) -> TestDatabase {
     TestDatabase::new(db).await
 }

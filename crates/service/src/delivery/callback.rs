@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_core::secret::SecretString;
 
 use super::Sink;
-use super::webhook::{sign, without_url};
+use super::webhook::{http_client, post_signed};
 
 pub struct CallbackSink {
     secret: SecretString,
@@ -18,12 +18,7 @@ pub struct CallbackSink {
 
 impl CallbackSink {
     pub fn new(secret: SecretString, timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("callback client: {e}"))?;
+        let client = http_client(timeout).map_err(|e| format!("callback client: {e}"))?;
         Ok(Self { secret, client })
     }
 }
@@ -46,26 +41,14 @@ impl Sink for CallbackSink {
             .get("body")
             .ok_or("callback item without a body")?
             .to_string();
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-        let signature = sign(self.secret.expose_secret().as_bytes(), timestamp, &body);
-        let response = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-touchtone-event-id", event_id)
-            .header("x-touchtone-event-type", "otp.call.status")
-            .header("x-touchtone-timestamp", timestamp.to_string())
-            .header("x-touchtone-signature", signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| format!("POST failed: {}", without_url(&e)))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("the receiver answered {}", response.status()))
-        }
+        post_signed(
+            &self.client,
+            url,
+            &self.secret,
+            event_id,
+            "otp.call.status",
+            body,
+        )
+        .await
     }
 }

@@ -31,14 +31,19 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The HTTP client of a sink: every request limited to `timeout` (the
+/// connection to at most 10 s of it), redirects not followed.
+pub(super) fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 impl WebhookSink {
     pub fn new(url: String, secret: SecretString, timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("webhook client: {e}"))?;
+        let client = http_client(timeout).map_err(|e| format!("webhook client: {e}"))?;
         Ok(Self {
             url,
             secret,
@@ -50,27 +55,48 @@ impl WebhookSink {
 #[async_trait]
 impl Sink for WebhookSink {
     async fn deliver(&self, event_id: &str, event_type: &str, payload: &str) -> Result<(), String> {
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-        let signature = sign(self.secret.expose_secret().as_bytes(), timestamp, payload);
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("x-touchtone-event-id", event_id)
-            .header("x-touchtone-event-type", event_type)
-            .header("x-touchtone-timestamp", timestamp.to_string())
-            .header("x-touchtone-signature", signature)
-            .body(payload.to_owned())
-            .send()
-            .await
-            .map_err(|e| format!("POST failed: {}", without_url(&e)))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("the receiver answered {}", response.status()))
-        }
+        post_signed(
+            &self.client,
+            &self.url,
+            &self.secret,
+            event_id,
+            event_type,
+            payload.to_owned(),
+        )
+        .await
+    }
+}
+
+/// POSTs a JSON `body` to `url` signed with `secret` (HMAC over the
+/// timestamp and the body, in the `x-touchtone-*` headers receivers
+/// check); any answer but 2xx is an error to retry.
+pub(super) async fn post_signed(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &SecretString,
+    event_id: &str,
+    event_type: &str,
+    body: String,
+) -> Result<(), String> {
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let signature = sign(secret.expose_secret().as_bytes(), timestamp, &body);
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-touchtone-event-id", event_id)
+        .header("x-touchtone-event-type", event_type)
+        .header("x-touchtone-timestamp", timestamp.to_string())
+        .header("x-touchtone-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("POST failed: {}", without_url(&e)))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the receiver answered {}", response.status()))
     }
 }
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use touchtone_core::otp::{OtpCode, OtpError};
 use touchtone_core::phone::{E164Number, PhoneError};
 use touchtone_store::api_users::ApiUser;
-use touchtone_store::otp_calls::{self, NewOtpCall};
+use touchtone_store::otp_calls::{self, CallsBy, NewOtpCall};
 
 use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service, ServiceError};
@@ -107,15 +107,8 @@ impl Service {
                 OtpError::PremiumRate => "premium_rate",
                 _ => "destination_not_allowed",
             };
-            self.audit(
-                caller,
-                &api_user.name,
-                "otp_call",
-                destination.as_str(),
-                "refused",
-                json!({"reason": reason}),
-            )
-            .await?;
+            self.audit_refusal(caller, &api_user.name, &destination, reason)
+                .await?;
             return Err(ServiceError::DestinationRefused(e.to_string()));
         }
 
@@ -139,31 +132,25 @@ impl Service {
                 replayed: true,
             });
         }
+        let by_number = CallsBy::Destination(destination.as_str());
+        let by_user = CallsBy::ApiUser(&api_user.name);
         let limits = [
             (
-                otp_calls::count_by_destination(
-                    &mut tx,
-                    destination.as_str(),
-                    now - settings.per_number.window_ms,
-                )
-                .await?,
+                otp_calls::count_since(&mut tx, by_number, now - settings.per_number.window_ms)
+                    .await?,
                 settings.per_number.max,
                 "per_number",
                 "too many calls to this number; try again later",
             ),
             (
-                otp_calls::count_by_user(
-                    &mut tx,
-                    &api_user.name,
-                    now - settings.per_api_user.window_ms,
-                )
-                .await?,
+                otp_calls::count_since(&mut tx, by_user, now - settings.per_api_user.window_ms)
+                    .await?,
                 settings.per_api_user.max,
                 "per_api_user",
                 "too many calls requested; slow down",
             ),
             (
-                otp_calls::count_by_user(&mut tx, &api_user.name, now - 24 * 3600 * 1000).await?,
+                otp_calls::count_since(&mut tx, by_user, now - 24 * 3600 * 1000).await?,
                 settings.daily_per_api_user,
                 "daily_cap",
                 "the daily call limit for this API user is reached",
@@ -174,15 +161,8 @@ impl Service {
             .find(|(count, max, _, _)| *count >= i64::from(*max))
         {
             drop(tx);
-            self.audit(
-                caller,
-                &api_user.name,
-                "otp_call",
-                destination.as_str(),
-                "refused",
-                json!({"reason": limit}),
-            )
-            .await?;
+            self.audit_refusal(caller, &api_user.name, &destination, limit)
+                .await?;
             return Err(ServiceError::RateLimited((*message).to_owned()));
         }
 
@@ -225,6 +205,26 @@ impl Service {
             status: "queued".to_owned(),
             replayed: false,
         })
+    }
+
+    /// Records a refused call request (destination guard or rate limit)
+    /// in the audit chain: who asked, for which number, and why.
+    async fn audit_refusal(
+        &self,
+        caller: &Caller,
+        api_user: &str,
+        destination: &E164Number,
+        reason: &str,
+    ) -> Result<(), ServiceError> {
+        self.audit(
+            caller,
+            api_user,
+            "otp_call",
+            destination.as_str(),
+            "refused",
+            json!({"reason": reason}),
+        )
+        .await
     }
 }
 
