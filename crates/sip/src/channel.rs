@@ -309,6 +309,7 @@ mod tests {
             payload_type: 0,
             telephone_event: Some(101),
             in_band: InBandDtmf::Never,
+            strict: true,
         };
         let (digit_tx, digit_rx) = mpsc::channel(16);
         let media = Arc::new(MediaSession::start(socket, params, pacer, digit_tx.clone()).unwrap());

@@ -28,6 +28,14 @@ pub struct SipConfig {
     /// Calls beyond this are refused with 503.
     pub max_calls: usize,
     pub in_band_dtmf: InBandDtmf,
+    /// Strict RTP: once the peer's first RTP packet has come, take media
+    /// only from the address it came from (the call's socket is connected
+    /// to it), so nobody else who can reach the port can inject key
+    /// presses into the call; a connected socket also sends and receives
+    /// more cheaply. A re-INVITE that moves the peer's media learns the
+    /// new source. Turn off for peers whose media source moves mid-call
+    /// without a re-INVITE: symmetric RTP then follows any new SSRC.
+    pub strict_rtp: bool,
     /// Hang up when no RTP has arrived for this long (0 = never), so a
     /// call whose BYE was lost does not stay up for ever. Calls on hold are
     /// exempt. Five minutes by default: a caller's phone that suppresses
@@ -54,6 +62,7 @@ impl Default for SipConfig {
             allowed_sources: Vec::new(),
             max_calls: 10_000,
             in_band_dtmf: InBandDtmf::Auto,
+            strict_rtp: true,
             rtp_timeout_secs: 300,
             pacer_threads: 0,
             user_agent: format!("touchtone/{}", env!("CARGO_PKG_VERSION")),

@@ -562,6 +562,7 @@ fn start_call(
         payload_type,
         telephone_event: remote.telephone_event,
         in_band: inner.config.in_band_dtmf,
+        strict: inner.config.strict_rtp,
     };
     let media = Arc::new(MediaSession::start(
         socket,

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use touchtone_sip::testflow::{TestFlow, TestFlowReport};
 use touchtone_sip::{
     CallHandler, Channel, CollectSpec, DialError, DialProgress, DialRequest, Engine, Prompt,
-    TrunkConfig,
+    SipConfig, TrunkConfig,
 };
 use touchtone_testkit::sipp::Sipp;
 
@@ -484,6 +484,100 @@ async fn audio_follows_the_peers_packets_to_a_new_address() {
         "an RTP PCMU packet"
     );
     let _ = sipp.finish(Duration::from_secs(20)).await;
+}
+
+/// Reports the call's RTP address, then collects one string of digits
+/// (ended by `#`) and reports it.
+struct ReportsRtpThenCollects {
+    addrs: mpsc::Sender<SocketAddr>,
+    digits: mpsc::Sender<String>,
+}
+
+#[async_trait::async_trait]
+impl CallHandler for ReportsRtpThenCollects {
+    async fn handle(&self, mut channel: Channel) {
+        let _ = self.addrs.send(channel.local_rtp()).await;
+        let spec = CollectSpec {
+            first_digit_timeout: Duration::from_secs(5),
+            ..CollectSpec::default()
+        };
+        if let Ok(c) = channel.play_and_collect(&[], &spec).await {
+            let _ = self.digits.send(c.digits).await;
+        }
+    }
+}
+
+/// One RFC 4733 key press (a start packet and three end packets, payload
+/// type 96 as sipp's SDP offers it) sent from `socket`.
+fn send_key(socket: &std::net::UdpSocket, to: SocketAddr, ssrc: u32, seq: u16, event: u8) {
+    let ts = u32::from(seq) * 1000;
+    for (i, end) in [false, true, true, true].into_iter().enumerate() {
+        let mut packet = vec![0x80, 96 | if i == 0 { 0x80 } else { 0 }];
+        packet.extend_from_slice(&(seq + i as u16).to_be_bytes());
+        packet.extend_from_slice(&ts.to_be_bytes());
+        packet.extend_from_slice(&ssrc.to_be_bytes());
+        packet.extend_from_slice(&[event, if end { 0x80 | 10 } else { 10 }, 0x03, 0x20]);
+        socket.send_to(&packet, to).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// With strict RTP (the default) a third party that knows the call's RTP
+/// port cannot key digits into it once the peer has been heard; with it
+/// turned off, symmetric RTP follows the intruder's new SSRC and its key
+/// press counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_rtp_keeps_a_third_partys_key_presses_out_of_the_call() {
+    for (strict, expected) in [(true, "5"), (false, "95")] {
+        let (addr_tx, mut addrs) = mpsc::channel(4);
+        let (digit_tx, mut digits) = mpsc::channel(4);
+        let handler = ReportsRtpThenCollects {
+            addrs: addr_tx,
+            digits: digit_tx,
+        };
+        let engine = Engine::start(
+            SipConfig {
+                strict_rtp: strict,
+                ..config()
+            },
+            Arc::new(handler),
+        )
+        .await
+        .unwrap();
+        let sipp = Sipp::start(
+            &scenario("caller_hangs_up_mid_prompt.xml"),
+            Some(engine.sip_addr()),
+            1,
+            &["-d", "8000"],
+            &[],
+        );
+        let our_rtp = tokio::time::timeout(Duration::from_secs(5), addrs.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let intruder = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        tokio::task::spawn_blocking(move || {
+            // The peer is heard first (one PCMU packet), then the intruder
+            // keys 9, then the peer keys 5 and #.
+            let mut audio = vec![0x80, 0x00, 0x00, 0x01, 0, 0, 0, 160, 0x12, 0x34, 0x56, 0x78];
+            audio.extend_from_slice(&[0xFF; 160]);
+            peer.send_to(&audio, our_rtp).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            send_key(&intruder, our_rtp, 0x0bad_cafe, 100, 9);
+            std::thread::sleep(Duration::from_millis(100));
+            send_key(&peer, our_rtp, 0x1234_5678, 200, 5);
+            send_key(&peer, our_rtp, 0x1234_5678, 300, 11);
+        })
+        .await
+        .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(8), digits.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, expected, "strict_rtp = {strict}");
+        let _ = sipp.finish(Duration::from_secs(20)).await;
+    }
 }
 
 /// Collects one string of digits and reports it.

@@ -747,6 +747,7 @@ max_backoff_secs = 3600
 # allowed_sources = ["192.0.2.0/24"]     # the PBX or trunk; empty: anyone
 # max_calls = 10000
 # in_band_dtmf = "auto"                  # auto | always | never
+# strict_rtp = true                      # media only from the first source heard
 # [sip.tls]
 # listen = "0.0.0.0:5061"
 # cert = "/etc/touchtone/sip-cert.pem"

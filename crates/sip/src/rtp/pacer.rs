@@ -19,6 +19,7 @@ use super::session::Inbound;
 use crate::g711::{self, Codec};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -56,6 +57,8 @@ pub struct StreamState {
     pub sending: bool,
     pub codec: Codec,
     pub payload_type: u8,
+    /// The socket is connected to `remote` (strict RTP, after latching).
+    pub(crate) connected: bool,
     ssrc: u32,
     sequence: u16,
     timestamp: u32,
@@ -115,6 +118,7 @@ impl OutboundStream {
                 sending: true,
                 codec,
                 payload_type,
+                connected: false,
                 // RFC 3550 §5.1: random SSRC, initial sequence and timestamp.
                 ssrc: rand::random(),
                 sequence: rand::random(),
@@ -138,6 +142,49 @@ impl OutboundStream {
         let mut inbound = self.inbound.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(inbound) = inbound.as_mut() {
             inbound.drain(&self.socket, self, buf);
+        }
+    }
+
+    /// Connects the socket to `peer`: true when it is now connected.
+    pub(crate) fn connect(&self, peer: SocketAddr) -> bool {
+        match self.socket.connect(peer) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!(error = %e, "RTP socket not connected to its peer");
+                false
+            }
+        }
+    }
+
+    /// Undoes `connect` (the peer's media moved): packets from any source
+    /// are read again and the next one latches.
+    pub(crate) fn relearn_source(&self) {
+        if let Some(inbound) = self
+            .inbound
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            inbound.forget_source();
+        }
+        let mut st = self.state();
+        if st.connected {
+            // connect(2) with AF_UNSPEC dissolves a UDP socket's
+            // association (std has no call for it).
+            let unspec = libc::sockaddr {
+                sa_family: libc::AF_UNSPEC as libc::sa_family_t,
+                sa_data: [0; 14],
+            };
+            // SAFETY: the fd is our open socket and the address is a valid
+            // sockaddr of the length given.
+            let rc = unsafe {
+                libc::connect(
+                    self.socket.as_raw_fd(),
+                    &unspec,
+                    std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
+                )
+            };
+            st.connected = rc != 0;
         }
     }
 
@@ -304,9 +351,13 @@ impl OutboundStream {
             if !st.sending {
                 return true;
             }
-            (len, st.remote)
+            (len, (!st.connected).then_some(st.remote))
         };
-        self.socket.send_to(&packet[..len], remote).is_ok()
+        match remote {
+            Some(remote) => self.socket.send_to(&packet[..len], remote).is_ok(),
+            // Connected: the kernel skips the route and socket lookups.
+            None => self.socket.send(&packet[..len]).is_ok(),
+        }
     }
 }
 

@@ -7,7 +7,11 @@
 //! not negotiate telephone-event (or when configured to run always).
 //! Symmetric RTP (RFC 4961): the first valid packet, and any later change of
 //! SSRC, latches the send address to where the peer's packets come from, so
-//! peers behind NAT hear us.
+//! peers behind NAT hear us. With strict RTP (the default) the first latch
+//! also connects the socket to that source: from then on the kernel drops
+//! packets from anyone else (no injected key presses), and sends and
+//! receives skip the per-packet address lookups. A re-INVITE that moves the
+//! peer's media disconnects it and learns again.
 
 use super::pacer::{OutboundStream, Pacer, PacerFull};
 use super::packet::RtpPacket;
@@ -40,6 +44,8 @@ pub struct MediaParams {
     pub payload_type: u8,
     pub telephone_event: Option<u8>,
     pub in_band: InBandDtmf,
+    /// Strict RTP: connect the socket to the first source heard.
+    pub strict: bool,
 }
 
 /// Per-call receive counters (read by tests and the benchmark).
@@ -89,7 +95,11 @@ impl MediaSession {
     }
 
     /// Applies a re-negotiation (re-INVITE): new address, codec or hold.
+    /// A new address is learnt again from the packets that come.
     pub fn update(&self, remote: SocketAddr, codec: Codec, payload_type: u8, sending: bool) {
+        if self.outbound.state().remote != remote {
+            self.outbound.relearn_source();
+        }
         let mut st = self.outbound.state();
         st.remote = remote;
         st.codec = codec;
@@ -158,6 +168,11 @@ impl Inbound {
         }
     }
 
+    /// Forgets the latched source, so the next packet latches again.
+    pub(crate) fn forget_source(&mut self) {
+        self.latched_ssrc = None;
+    }
+
     fn handle(&mut self, bytes: &[u8], from: SocketAddr, outbound: &OutboundStream) {
         let Ok(packet) = RtpPacket::parse(bytes) else {
             self.counters
@@ -184,6 +199,9 @@ impl Inbound {
             if self.latched_ssrc != Some(packet.ssrc) {
                 self.latched_ssrc = Some(packet.ssrc);
                 st.remote = from;
+                if self.params.strict && !st.connected {
+                    st.connected = outbound.connect(from);
+                }
             }
             st.codec
         };
