@@ -170,7 +170,9 @@ impl OutboundStream {
         let mut st = self.state();
         if st.connected {
             // connect(2) with AF_UNSPEC dissolves a UDP socket's
-            // association (std has no call for it).
+            // association (std has no call for it). Linux keeps the local
+            // port because it was bound explicitly (the engine's RTP range
+            // never binds port 0, whose port a disconnect would release).
             let unspec = libc::sockaddr {
                 sa_family: libc::AF_UNSPEC as libc::sa_family_t,
                 sa_data: [0; 14],

@@ -221,3 +221,79 @@ impl Inbound {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn pcmu_packet(ssrc: u32) -> Vec<u8> {
+        let mut packet = vec![0x80, 0x00, 0x00, 0x01, 0, 0, 0, 160];
+        packet.extend_from_slice(&ssrc.to_be_bytes());
+        packet.extend_from_slice(&[0xFF; 160]);
+        packet
+    }
+
+    /// Waits (up to 2 s) until the stream's send address is `want` and it
+    /// is connected or not as asked.
+    #[track_caller]
+    fn wait_for(media: &MediaSession, want: SocketAddr, connected: bool) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            {
+                let st = media.outbound.state();
+                if st.remote == want && st.connected == connected {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "send address {} connected {}, wanted {want} {connected}",
+                    st.remote,
+                    st.connected
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn strict_rtp_connects_to_the_first_source_and_relearns_after_a_move() {
+        let pacer = Pacer::start(1).unwrap();
+        // An explicit port, as the engine's port range gives: Linux keeps
+        // it through a disconnect (an ephemeral port would be released).
+        let port = touchtone_testkit::programs::free_udp_port();
+        let socket = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let first = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let moved = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let intruder = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let params = MediaParams {
+            remote: "127.0.0.1:9".parse().unwrap(),
+            codec: Codec::Pcmu,
+            payload_type: 0,
+            telephone_event: None,
+            in_band: InBandDtmf::Never,
+            strict: true,
+        };
+        let (digits, _digit_rx) = mpsc::channel(4);
+        let media = MediaSession::start(socket, params, &pacer, digits).unwrap();
+        let ours = media.local;
+
+        first.send_to(&pcmu_packet(1), ours).unwrap();
+        wait_for(&media, first.local_addr().unwrap(), true);
+        // Someone else's packet (another SSRC) is dropped by the kernel.
+        intruder.send_to(&pcmu_packet(2), ours).unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        wait_for(&media, first.local_addr().unwrap(), true);
+        assert_eq!(media.counters.packets_received.load(Ordering::Relaxed), 1);
+
+        // A re-INVITE moves the peer's media: the socket is disconnected
+        // and the next packet, even with the same SSRC, latches again.
+        let to = moved.local_addr().unwrap();
+        media.update(to, Codec::Pcmu, 0, true);
+        wait_for(&media, to, false);
+        moved.send_to(&pcmu_packet(1), ours).unwrap();
+        wait_for(&media, to, true);
+        assert_eq!(media.counters.packets_received.load(Ordering::Relaxed), 2);
+    }
+}
