@@ -10,14 +10,17 @@
 //! `IVR_BENCH_RATE` per second, default 50; `IVR_BENCH_SINK=1` holds the
 //! callers' media ports open; `IVR_BENCH_LOAD=own` places the calls with
 //! this binary's own generator mode instead of sipp: our engine as the
-//! caller, listening on its media ports and sending caller audio).
+//! caller, listening on its media ports and sending caller audio;
+//! `IVR_BENCH_STRICT=0` turns strict RTP off, so sockets stay unconnected).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use touchtone_sip::{CallHandler, Channel, CollectSpec, Engine, Prompt, SipConfig};
-use touchtone_testkit::bench::{own_cpu_seconds, process_cpu_seconds, raise_fd_limit, read_stat};
+use touchtone_testkit::bench::{
+    env_or, own_cpu_seconds, process_cpu_seconds, raise_fd_limit, read_stat,
+};
 use touchtone_testkit::programs::free_udp_port;
 use touchtone_testkit::sipp::Sipp;
 
@@ -136,6 +139,12 @@ fn rss_bytes() -> u64 {
         * 1024
 }
 
+/// Strict RTP (connected sockets) unless `IVR_BENCH_STRICT=0`; the
+/// generator process inherits the setting.
+fn strict_rtp() -> bool {
+    std::env::var("IVR_BENCH_STRICT").map_or(true, |v| v != "0")
+}
+
 async fn run_level(concurrent: u32, rate: u32) {
     let results = Arc::new(Mutex::new(Results::default()));
     let flow = BenchFlow {
@@ -152,6 +161,7 @@ async fn run_level(concurrent: u32, rate: u32) {
         rtp_port_max: 39998,
         max_calls: 20_000,
         rtp_timeout_secs: 0,
+        strict_rtp: strict_rtp(),
         ..SipConfig::default()
     };
     let engine = Engine::start(config, Arc::new(flow)).await.expect("engine");
@@ -315,6 +325,7 @@ async fn generate(target: SocketAddr, concurrent: usize, rate: u32, total: usize
         rtp_port_max: 59998,
         max_calls: 20_000,
         rtp_timeout_secs: 0,
+        strict_rtp: strict_rtp(),
         ..SipConfig::default()
     };
     struct Refuse;
@@ -390,10 +401,16 @@ fn main() {
         .split(',')
         .filter_map(|v| v.trim().parse().ok())
         .collect();
-    let rate: u32 = std::env::var("IVR_BENCH_RATE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
+    let rate = env_or("IVR_BENCH_RATE", 50);
+    println!(
+        "ivr_calls: {} cores, strict RTP {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if strict_rtp() {
+            "on (connected sockets)"
+        } else {
+            "off"
+        }
+    );
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     for level in levels {
         runtime.block_on(run_level(level, rate));

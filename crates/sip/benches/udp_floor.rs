@@ -1,8 +1,10 @@
 //! The kernel's floor for sending RTP-sized datagrams on this machine, to
 //! judge the engine's per-packet cost against: `sendto` from N sockets to N
 //! open sockets that are never read (the way a caller's phone drops what
-//! it cannot play), `sendto` to closed ports (what sipp's callers are), and
-//! `sendmmsg` of the same packets from one socket in batches of 64.
+//! it cannot play), `send` from N sockets connected to those ports (what
+//! strict RTP does once it has learnt the peer), `sendto` to closed ports
+//! (what sipp's callers are), and `sendmmsg` of the same packets from one
+//! socket in batches of 64.
 //!
 //! Run: `cargo bench -p touchtone-sip --bench udp_floor` (`UDP_FLOOR_SOCKETS`,
 //! default 1000).
@@ -103,6 +105,17 @@ fn main() {
         for _ in 0..ROUNDS {
             for (s, t) in senders.iter().zip(&open) {
                 let _ = s.send_to(&PACKET, t);
+            }
+        }
+    });
+    let connected = sockets(n);
+    for (s, t) in connected.iter().zip(&open) {
+        s.connect(t).expect("connect to a loopback port");
+    }
+    per_packet("send, N connected sockets to N open ports", n, || {
+        for _ in 0..ROUNDS {
+            for s in &connected {
+                let _ = s.send(&PACKET);
             }
         }
     });
