@@ -230,6 +230,7 @@ impl Engine {
         }
         let endpoint: Endpoint = EndpointBuilder::new()
             .with_user_agent(&config.user_agent)
+            .with_inspector(Box::new(crate::digest::DigestCompat))
             .with_transport_layer(transport)
             .with_cancel_token(cancel.child_token())
             .with_allows(vec![

@@ -11,7 +11,8 @@
 //! needs and what takes longest to get right: RFC 3261 client and server
 //! transactions with their timers (A/B/D/E/F/G/H/I/J/K, RFC 6026's
 //! Accepted state), INVITE dialogs both ways, CANCEL, digest authentication
-//! on 401/407 (MD5 and SHA-256), REFER/NOTIFY, UDP/TCP/TLS listeners and a
+//! on 401/407 (MD5 and SHA-256; `digest.rs` makes it read RFC 7616
+//! challenges as trunks send them), REFER/NOTIFY, UDP/TCP/TLS listeners and a
 //! source-address allow-list at the transport. `rsip` has been untouched
 //! since 2022, so choosing it would have meant owning both the parser and
 //! the transaction layer. What rsipstack does not do, and we do here: SDP
@@ -23,6 +24,7 @@
 //!
 //! - `engine.rs`: listeners, request dispatch, inbound set-up, `dial`.
 //! - `call.rs`: the task that owns an established call.
+//! - `digest.rs`: trunk digest challenges rewritten so rsipstack can answer them.
 //! - `channel.rs`: what call flows see.
 //! - `rtp/`: packets, the pacer (sends and receives every call's RTP),
 //!   the per-call receiving half, ports.
@@ -31,6 +33,7 @@
 pub(crate) mod call;
 pub mod channel;
 pub mod config;
+pub(crate) mod digest;
 pub mod dtmf;
 pub mod engine;
 pub mod g711;
