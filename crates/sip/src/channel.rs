@@ -308,6 +308,7 @@ mod tests {
             codec: Codec::Pcmu,
             payload_type: 0,
             telephone_event: Some(101),
+            own_telephone_event: Some(101),
             in_band: InBandDtmf::Never,
             strict: true,
         };

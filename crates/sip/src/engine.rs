@@ -116,6 +116,19 @@ struct EngineInner {
 }
 
 impl EngineInner {
+    /// Our SDP offer on `port`: PCMU, PCMA and telephone-event.
+    fn offer_media(&self, port: u16) -> LocalMedia {
+        LocalMedia {
+            address: self.public_ip,
+            port,
+            codecs: vec![(Codec::Pcmu, 0), (Codec::Pcma, 8)],
+            telephone_event: Some(OFFER_TELEPHONE_EVENT),
+            direction: Direction::SendRecv,
+            session_id: rand::random::<u32>().into(),
+            session_version: 1,
+        }
+    }
+
     /// `sip:USER@public-address:sip-port`: our From and Contact.
     fn local_uri(&self, user: &str) -> Result<Uri, String> {
         let text = format!(
@@ -361,15 +374,7 @@ impl Engine {
             .local_addr()
             .map_err(|e| DialError::Failed(e.to_string()))?
             .port();
-        let mut local_media = LocalMedia {
-            address: inner.public_ip,
-            port,
-            codecs: vec![(Codec::Pcmu, 0), (Codec::Pcma, 8)],
-            telephone_event: Some(OFFER_TELEPHONE_EVENT),
-            direction: Direction::SendRecv,
-            session_id: rand::random::<u32>().into(),
-            session_version: 1,
-        };
+        let mut local_media = inner.offer_media(port);
         let credential = trunk.and_then(|t| {
             Some(Credential {
                 username: t.username.clone()?,
@@ -442,20 +447,13 @@ impl Engine {
             let _ = dialog.bye().await;
             return Err(reason);
         }
-        let remote = match RemoteMedia::parse(response.body()) {
-            Ok(r) => r,
+        let (remote, codec, pt) = match take_answer(response.body(), &mut local_media) {
+            Ok(answer) => answer,
             Err(e) => {
                 let _ = dialog.bye().await;
-                return Err(DialError::Failed(format!("unusable SDP answer: {e}")));
+                return Err(DialError::Failed(e));
             }
         };
-        let Ok((codec, pt)) = remote.choose_codec() else {
-            let _ = dialog.bye().await;
-            return Err(DialError::Failed(
-                "the answer has no codec we offered".into(),
-            ));
-        };
-        local_media.codecs = vec![(codec, pt)];
         if let Some(p) = &progress {
             let _ = p.try_send(DialProgress::Answered);
         }
@@ -484,6 +482,36 @@ impl Engine {
             info,
         )
         .map_err(|e| DialError::Failed(e.to_string()))
+    }
+}
+
+/// Reads the SDP answer to our offer: the peer's media and the codec it
+/// chose, which becomes the only one in `local_media`.
+fn take_answer(
+    body: &[u8],
+    local_media: &mut LocalMedia,
+) -> Result<(RemoteMedia, Codec, u8), String> {
+    let remote = RemoteMedia::parse(body).map_err(|e| format!("unusable SDP answer: {e}"))?;
+    let (codec, pt) = remote
+        .choose_codec()
+        .map_err(|_| "the answer has no codec we offered".to_string())?;
+    local_media.codecs = vec![(codec, pt)];
+    Ok((remote, codec, pt))
+}
+
+/// Waits for the ACK that carries the answer to a late offer; `None` when
+/// the caller went away first or the ACK never came (the transaction gives
+/// up after 64·T1).
+async fn ack_of_late_offer(
+    dialog: &InviteDialog,
+    states: &mut DialogStateReceiver,
+) -> Option<rsipstack::sip::Request> {
+    loop {
+        match states.recv().await? {
+            DialogState::Confirmed(..) => return dialog.last_remote_ack(),
+            DialogState::Terminated(..) => return None,
+            _ => {}
+        }
     }
 }
 
@@ -562,6 +590,7 @@ fn start_call(
         codec,
         payload_type,
         telephone_event: remote.telephone_event,
+        own_telephone_event: local_media.telephone_event,
         in_band: inner.config.in_band_dtmf,
         strict: inner.config.strict_rtp,
     };
@@ -683,21 +712,27 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
         let _ = tx.reply(StatusCode::UnsupportedMediaType).await;
         return;
     }
-    let remote = match RemoteMedia::parse(req.body()) {
-        Ok(r) => r,
-        Err(e) => {
-            // An INVITE without an offer (late offer) is not supported yet.
-            debug!(error = %e, "INVITE refused");
-            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
-            return;
-        }
-    };
-    let (codec, payload_type) = match remote.choose_codec() {
-        Ok(c) => c,
-        Err(SdpError::NoCommonCodec) | Err(_) => {
-            let _ = tx.reply(StatusCode::NotAcceptableHere).await;
-            return;
-        }
+    // An INVITE without a body is a late offer (RFC 3261 §13.2.1, sent by
+    // Cisco CUCM and others): we offer in the 200 OK, the ACK answers.
+    let offer = if req.body().is_empty() {
+        None
+    } else {
+        let remote = match RemoteMedia::parse(req.body()) {
+            Ok(r) => r,
+            Err(e) => {
+                debug!(error = %e, "INVITE refused");
+                let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+                return;
+            }
+        };
+        let (codec, payload_type) = match remote.choose_codec() {
+            Ok(c) => c,
+            Err(SdpError::NoCommonCodec) | Err(_) => {
+                let _ = tx.reply(StatusCode::NotAcceptableHere).await;
+                return;
+            }
+        };
+        Some((remote, codec, payload_type))
     };
     let socket = match inner.ports.bind() {
         Ok(s) => s,
@@ -755,16 +790,7 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
             }
         }
     }
-    let local_media = LocalMedia {
-        address: inner.public_ip,
-        port,
-        codecs: vec![(codec, payload_type)],
-        telephone_event: remote.telephone_event,
-        direction: remote.direction.answer(),
-        session_id: rand::random::<u32>().into(),
-        session_version: 1,
-    };
-    let info = CallInfo {
+    let caller_info = |remote: &RemoteMedia| CallInfo {
         call_id: dialog.id().call_id.clone(),
         caller: req
             .from_header()
@@ -780,29 +806,83 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
         inbound: true,
         remote_media: remote.address,
     };
-    let answer = local_media.render().into_bytes();
-    let channel = match start_call(
-        &inner,
-        slot,
-        dialog.clone(),
-        states,
-        socket,
-        remote,
-        codec,
-        payload_type,
-        local_media,
-        info,
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            warn!(error = %e, "cannot start media");
-            let _ = dialog.reject(Some(StatusCode::ServiceUnavailable), None);
-            return;
+    let channel = match offer {
+        Some((remote, codec, payload_type)) => {
+            let local_media = LocalMedia {
+                codecs: vec![(codec, payload_type)],
+                telephone_event: remote.telephone_event,
+                direction: remote.direction.answer(),
+                ..inner.offer_media(port)
+            };
+            let answer = local_media.render().into_bytes();
+            let info = caller_info(&remote);
+            let channel = match start_call(
+                &inner,
+                slot,
+                dialog.clone(),
+                states,
+                socket,
+                remote,
+                codec,
+                payload_type,
+                local_media,
+                info,
+            ) {
+                Ok(c) => c,
+                Err(e) => {
+                    warn!(error = %e, "cannot start media");
+                    let _ = dialog.reject(Some(StatusCode::ServiceUnavailable), None);
+                    return;
+                }
+            };
+            if let Err(e) = dialog.accept(Some(sdp_headers()), Some(answer)) {
+                warn!(error = %e, "cannot answer");
+            }
+            channel
+        }
+        None => {
+            let mut local_media = inner.offer_media(port);
+            let offer = local_media.render().into_bytes();
+            if let Err(e) = dialog.accept(Some(sdp_headers()), Some(offer)) {
+                warn!(error = %e, "cannot answer");
+                return;
+            }
+            let Some(ack) = ack_of_late_offer(&dialog, &mut states).await else {
+                inner.dialog_layer.remove_dialog(&dialog.id());
+                return;
+            };
+            let (remote, codec, payload_type) = match take_answer(ack.body(), &mut local_media) {
+                Ok(answer) => answer,
+                Err(e) => {
+                    // RFC 3264 §5: an unusable answer ends the call.
+                    debug!(error = %e, "late offer: the ACK's answer is unusable");
+                    let _ = dialog.bye().await;
+                    inner.dialog_layer.remove_dialog(&dialog.id());
+                    return;
+                }
+            };
+            let info = caller_info(&remote);
+            match start_call(
+                &inner,
+                slot,
+                dialog.clone(),
+                states,
+                socket,
+                remote,
+                codec,
+                payload_type,
+                local_media,
+                info,
+            ) {
+                Ok(c) => c,
+                Err(e) => {
+                    warn!(error = %e, "cannot start media");
+                    let _ = dialog.bye().await;
+                    return;
+                }
+            }
         }
     };
-    if let Err(e) = dialog.accept(Some(sdp_headers()), Some(answer)) {
-        warn!(error = %e, "cannot answer");
-    }
     // The handler owns the channel; dropping it when the flow returns
     // closes the command queue, which makes the call task send BYE.
     let handler = inner.handler.clone();

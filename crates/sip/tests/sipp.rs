@@ -175,6 +175,40 @@ async fn an_offer_without_a_common_codec_gets_488() {
     assert_eq!(engine.stats().active_calls, 0);
 }
 
+#[tokio::test]
+async fn a_late_offer_is_answered_in_the_ack_and_the_call_goes_on() {
+    let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
+    let sipp = Sipp::start(
+        &scenario("caller_late_offer.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    let report = expect_report(&mut reports).await;
+    assert_eq!(report.digits.as_deref(), Some("1234"));
+    assert_sipp_ok(sipp).await;
+    wait_for_no_calls(&engine).await;
+}
+
+#[tokio::test]
+async fn a_late_offer_answered_with_a_codec_we_did_not_offer_is_hung_up() {
+    let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
+    let sipp = Sipp::start(
+        &scenario("caller_late_offer_unusable_answer.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    assert_sipp_ok(sipp).await;
+    wait_for_no_calls(&engine).await;
+    assert!(
+        reports.try_recv().is_err(),
+        "the flow ran on a call without usable media"
+    );
+}
+
 async fn dialer_towards(callee: &Sipp) -> Engine {
     let mut cfg = config();
     cfg.trunk = Some(TrunkConfig {

@@ -42,7 +42,12 @@ pub struct MediaParams {
     pub remote: SocketAddr,
     pub codec: Codec,
     pub payload_type: u8,
+    /// telephone-event payload type we send with (the peer's SDP).
     pub telephone_event: Option<u8>,
+    /// telephone-event payload type our own SDP declared, which is what a
+    /// peer following RFC 3264 sends us; differs from `telephone_event`
+    /// only when we offered and the answer renumbered it.
+    pub own_telephone_event: Option<u8>,
     pub in_band: InBandDtmf,
     /// Strict RTP: connect the socket to the first source heard.
     pub strict: bool,
@@ -180,7 +185,8 @@ impl Inbound {
                 .fetch_add(1, Ordering::Relaxed);
             return;
         };
-        let is_event = Some(packet.payload_type) == self.params.telephone_event;
+        let is_event = Some(packet.payload_type) == self.params.telephone_event
+            || Some(packet.payload_type) == self.params.own_telephone_event;
         let is_audio = packet.payload_type == self.params.payload_type;
         if !is_event && !is_audio {
             self.counters
@@ -272,6 +278,7 @@ mod tests {
             codec: Codec::Pcmu,
             payload_type: 0,
             telephone_event: None,
+            own_telephone_event: None,
             in_band: InBandDtmf::Never,
             strict: true,
         };
