@@ -10,7 +10,7 @@ use crate::sdp::{LocalMedia, RemoteMedia};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TransactionHandle};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::{Header, HeadersExt, Request, StatusCode};
+use rsipstack::sip::{Header, HeadersExt, Method, Request, StatusCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -58,6 +58,9 @@ pub(crate) struct CallTask {
     pub _slot: CallSlot,
     pub rtp_timeout: Option<Duration>,
     pub call_id: String,
+    /// CSeq of a re-INVITE without SDP that we answered with an offer: its
+    /// ACK carries the answer (RFC 3261 §14.2).
+    pub late_answer_cseq: Option<u32>,
 }
 
 impl CallTask {
@@ -101,6 +104,11 @@ impl CallTask {
                                     break;
                                 }
                                 let _ = reply.send(TransferOutcome::Failed(Some(status)));
+                            }
+                        }
+                        DialogState::Confirmed(..) => {
+                            if let Some(hold) = self.on_late_answer() {
+                                on_hold = hold;
                             }
                         }
                         DialogState::Terminated(_, reason) => {
@@ -169,7 +177,11 @@ impl CallTask {
     /// re-INVITE or UPDATE: returns Some(on_hold) when media changed.
     async fn on_update(&mut self, req: &Request, handle: TransactionHandle) -> Option<bool> {
         if req.body().is_empty() {
-            // No offer: answer with our current description (RFC 3261 §14.2).
+            // No offer: ours is our current description (RFC 3261 §14.2);
+            // a re-INVITE's ACK brings the answer.
+            if req.method == Method::Invite {
+                self.late_answer_cseq = req.cseq_header().ok().and_then(|c| c.seq().ok());
+            }
             let body = self.local_media.render().into_bytes();
             let _ = handle
                 .respond(StatusCode::OK, Some(sdp_headers()), Some(body))
@@ -184,20 +196,52 @@ impl CallTask {
                 return None;
             }
         };
-        let Ok((codec, pt)) = remote.choose_codec() else {
+        let Some(sending) = self.apply_remote(&remote, true) else {
             let _ = handle.reply(StatusCode::NotAcceptableHere).await;
             return None;
         };
-        let sending = remote.direction.peer_receives();
-        self.media.update(remote.address, codec, pt, sending);
-        self.local_media.codecs = vec![(codec, pt)];
-        self.local_media.direction = remote.direction.answer();
-        self.local_media.session_version += 1;
         let body = self.local_media.render().into_bytes();
         let _ = handle
             .respond(StatusCode::OK, Some(sdp_headers()), Some(body))
             .await;
         Some(!sending)
+    }
+
+    /// The ACK of a re-INVITE we answered with an offer: applies its
+    /// answer. An unusable answer keeps the media as it was. Returns
+    /// Some(on_hold) when media changed.
+    fn on_late_answer(&mut self) -> Option<bool> {
+        let cseq = self.late_answer_cseq?;
+        let ack = self.dialog.last_remote_ack()?;
+        if ack.cseq_header().ok().and_then(|c| c.seq().ok()) != Some(cseq) {
+            return None; // the ACK of an earlier INVITE
+        }
+        self.late_answer_cseq = None;
+        let remote = match RemoteMedia::parse(ack.body()) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(call_id = %self.call_id, error = %e, "re-INVITE's ACK without a usable answer");
+                return None;
+            }
+        };
+        let sending = self.apply_remote(&remote, false)?;
+        Some(!sending)
+    }
+
+    /// Points the media at `remote` with the codec it chose; `None` when it
+    /// has none of ours. `answering`: `remote` is an offer we answer (our
+    /// direction follows it and our description gets a new version);
+    /// otherwise it answers our offer, which stays as it was.
+    fn apply_remote(&mut self, remote: &RemoteMedia, answering: bool) -> Option<bool> {
+        let (codec, pt) = remote.choose_codec().ok()?;
+        let sending = remote.direction.peer_receives();
+        self.media.update(remote.address, codec, pt, sending);
+        if answering {
+            self.local_media.codecs = vec![(codec, pt)];
+            self.local_media.direction = remote.direction.answer();
+            self.local_media.session_version += 1;
+        }
+        Some(sending)
     }
 
     async fn refer(&self, target: &str) -> Result<(), TransferOutcome> {

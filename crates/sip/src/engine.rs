@@ -618,6 +618,7 @@ fn start_call(
         rtp_timeout: (inner.config.rtp_timeout_secs > 0)
             .then(|| Duration::from_secs(inner.config.rtp_timeout_secs)),
         call_id: info.call_id.clone(),
+        late_answer_cseq: None,
     };
     tokio::spawn(task.run());
     Ok(Channel::new(info, media, digit_rx, command_tx, ended))

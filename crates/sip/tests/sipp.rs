@@ -398,6 +398,33 @@ async fn a_reinvite_to_hold_is_answered_recvonly() {
     wait_for_no_calls(&engine).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reinvite_without_sdp_takes_the_answer_from_its_ack() {
+    let engine = Engine::start(config(), Arc::new(Idle)).await.unwrap();
+    let moved = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    moved
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let moved_port = moved.local_addr().unwrap().port().to_string();
+    let sipp = Sipp::start(
+        &scenario("caller_reinvites_without_sdp.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &["-set", "moved_port", &moved_port],
+        &[],
+    );
+    let mut buf = [0u8; 512];
+    let received = moved.recv(&mut buf);
+    let outcome = sipp.finish(Duration::from_secs(30)).await;
+    assert!(outcome.success, "{}", outcome.log);
+    let n = received.expect("after the ACK's answer our audio goes to the port it names");
+    assert!(
+        n >= 12 && buf[0] == 0x80 && buf[1] & 0x7F == 0,
+        "an RTP PCMU packet"
+    );
+    wait_for_no_calls(&engine).await;
+}
+
 #[tokio::test]
 async fn registration_with_the_trunk_is_authenticated_and_refreshed() {
     let registrar = Sipp::start(&scenario("registrar.xml"), None, 1, &[], &[]);
