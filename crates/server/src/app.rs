@@ -174,7 +174,10 @@ pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Si
         let timeout = Duration::from_secs(config.otp.callback_timeout_secs.max(1));
         sinks.insert(
             touchtone_service::otp::CALLBACK_ACTION.to_owned(),
-            Arc::new(CallbackSink::new(secret, timeout).map_err(|e| anyhow::anyhow!(e))?),
+            Arc::new(
+                CallbackSink::new(secret, timeout, config.otp.callback_allow_private_addresses)
+                    .map_err(|e| anyhow::anyhow!(e))?,
+            ),
         );
     }
     Ok(sinks)

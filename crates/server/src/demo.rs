@@ -273,11 +273,13 @@ pub fn demo_config(
     }
     // Voice OTP: national numbers as in Pakistan (the reference's
     // `033XXXXXXXX`), any destination (the demo's trunk is a softphone),
-    // callbacks signed with a key kept in the data directory.
+    // callbacks signed with a key kept in the data directory and allowed to
+    // reach a receiver on this machine.
     config.otp.default_region = Some("PK".into());
     config.otp.allowed_prefixes = vec!["+".into()];
     config.otp.per_number_max = 20;
     config.otp.callback_allow_http = true;
+    config.otp.callback_allow_private_addresses = true;
     let secret = data_dir.join("otp-callback-secret");
     if !secret.exists() {
         std::fs::create_dir_all(data_dir)?;

@@ -237,6 +237,10 @@ both_databases! {
             (json!({"to": "+923001234567", "code": CODE, "repeat": 0}), 400),
             (json!({"to": "+923001234567", "code": CODE, "language": "xx"}), 400),
             (json!({"to": "+923001234567", "code": CODE, "callback_url": "ftp://example.com/x"}), 400),
+            // No SSRF: callbacks go to public hosts unless the operator allows private ones.
+            (json!({"to": "+923001234567", "code": CODE, "callback_url": "http://127.0.0.1:8080/x"}), 400),
+            (json!({"to": "+923001234567", "code": CODE, "callback_url": "http://169.254.169.254/latest/meta-data"}), 400),
+            (json!({"to": "+923001234567", "code": CODE, "callback_url": "http://localhost/x"}), 400),
             (json!({"to": "+923001234567", "code": CODE, "extra": 1}), 422),
             (json!({"to": "+14155552671", "code": CODE}), 403),
         ] {

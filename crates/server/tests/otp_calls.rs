@@ -50,6 +50,8 @@ fn keys_after(pause_ms: u32, keys: &str) -> String {
 /// `[sip]` with a trunk to `trunk`, and voice OTP as the tests want it.
 fn with_trunk(c: &mut Config, trunk: SocketAddr) {
     otp_settings(c);
+    // The callback receivers listen on loopback.
+    c.otp.callback_allow_private_addresses = true;
     c.sip = Some(touchtone_sip::SipConfig {
         udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
         trunk: Some(touchtone_sip::TrunkConfig {

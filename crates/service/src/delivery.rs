@@ -12,7 +12,7 @@ mod file;
 mod webhook;
 mod worker;
 
-pub use callback::CallbackSink;
+pub use callback::{CallbackSink, is_public, names_a_private_host};
 pub use command::CommandSink;
 pub use file::FileSink;
 pub use webhook::{WebhookSink, sign};

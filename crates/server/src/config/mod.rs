@@ -803,6 +803,7 @@ max_backoff_secs = 3600
 # lease_secs = 30                         # a node silent this long is dead: its calls end interrupted
 # callback_secret_file = "/etc/touchtone/otp-callback.key"  # signs status callbacks
 # callback_allow_http = false
+# callback_allow_private_addresses = false  # true lets callbacks reach loopback/private/link-local hosts
 # callback_timeout_secs = 10
 "#;
 

@@ -53,6 +53,10 @@ pub struct OtpConfig {
     pub callback_secret_file: Option<PathBuf>,
     /// Accept `http://` callback URLs (else `https://` only).
     pub callback_allow_http: bool,
+    /// Let callback URLs reach loopback, private and link-local addresses
+    /// (else public addresses only, so an API user cannot make the server
+    /// POST into its own network).
+    pub callback_allow_private_addresses: bool,
     pub callback_timeout_secs: u64,
 }
 
@@ -91,6 +95,7 @@ impl Default for OtpConfig {
             lease_secs: worker.lease.as_secs(),
             callback_secret_file: None,
             callback_allow_http: false,
+            callback_allow_private_addresses: false,
             callback_timeout_secs: 10,
         }
     }
@@ -199,6 +204,7 @@ impl OtpConfig {
             languages,
             callbacks: self.callback_secret_file.is_some(),
             callback_allow_http: self.callback_allow_http,
+            callback_allow_private: self.callback_allow_private_addresses,
         }
     }
 

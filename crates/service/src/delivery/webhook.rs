@@ -33,17 +33,18 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &str) -> String {
 
 /// The HTTP client of a sink: every request limited to `timeout` (the
 /// connection to at most 10 s of it), redirects not followed.
-pub(super) fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
+pub(super) fn http_client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
 }
 
 impl WebhookSink {
     pub fn new(url: String, secret: SecretString, timeout: Duration) -> Result<Self, String> {
-        let client = http_client(timeout).map_err(|e| format!("webhook client: {e}"))?;
+        let client = http_client_builder(timeout)
+            .build()
+            .map_err(|e| format!("webhook client: {e}"))?;
         Ok(Self {
             url,
             secret,

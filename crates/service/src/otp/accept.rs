@@ -14,6 +14,8 @@ use touchtone_core::phone::{E164Number, PhoneError};
 use touchtone_store::api_users::ApiUser;
 use touchtone_store::otp_calls::{self, CallsBy, NewOtpCall};
 
+use crate::delivery::names_a_private_host;
+use crate::otp::OtpSettings;
 use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
@@ -89,7 +91,7 @@ impl Service {
             )));
         }
         if let Some(url) = &request.callback_url {
-            check_callback_url(url, settings.callbacks, settings.callback_allow_http)?;
+            check_callback_url(url, settings)?;
         }
         if let Some(key) = &request.idempotency_key
             && (key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()))
@@ -244,8 +246,9 @@ pub fn parse_destination(
     })
 }
 
-fn check_callback_url(url: &str, enabled: bool, allow_http: bool) -> Result<(), ServiceError> {
-    if !enabled {
+fn check_callback_url(url: &str, settings: &OtpSettings) -> Result<(), ServiceError> {
+    let allow_http = settings.callback_allow_http;
+    if !settings.callbacks {
         return Err(ServiceError::BadRequest(
             "callbacks are not configured on this server (otp.callback_secret_file)".into(),
         ));
@@ -259,6 +262,12 @@ fn check_callback_url(url: &str, enabled: bool, allow_http: bool) -> Result<(), 
         } else {
             "callback_url must be an https URL of at most 2000 characters".into()
         }));
+    }
+    if !settings.callback_allow_private && names_a_private_host(&parsed) {
+        return Err(ServiceError::BadRequest(
+            "callback_url must name a public host, not a loopback, private or link-local address"
+                .into(),
+        ));
     }
     Ok(())
 }

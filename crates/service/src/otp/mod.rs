@@ -61,6 +61,9 @@ pub struct OtpSettings {
     pub callbacks: bool,
     /// Whether `http://` callback URLs are accepted (else `https://` only).
     pub callback_allow_http: bool,
+    /// Whether callback URLs may name loopback, private or link-local
+    /// addresses (else only public ones: no SSRF into the server's network).
+    pub callback_allow_private: bool,
 }
 
 impl Default for OtpSettings {
@@ -90,6 +93,7 @@ impl Default for OtpSettings {
             languages: vec!["en".to_owned()],
             callbacks: false,
             callback_allow_http: false,
+            callback_allow_private: false,
         }
     }
 }
