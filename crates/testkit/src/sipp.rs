@@ -45,7 +45,14 @@ impl Sipp {
             std::fs::write(dir.path().join(name), bytes).expect("write a sipp input file");
         }
         let port = free_udp_port();
-        let media_port = free_udp_port() & !1;
+        // sipp's [auto_media_port] is -mp + (4 · call number) mod 10000:
+        // leave room for all of them below 65535 (past it sipp writes an
+        // invalid port and the call gets 488).
+        let room = 4 * calls.min(2500) + 4;
+        let media_port = (0..100)
+            .map(|_| free_udp_port() & !1)
+            .find(|&p| u32::from(p) + room <= 65534)
+            .unwrap_or(10_000);
         let mut cmd = Command::new("sipp");
         if let Some(t) = target {
             cmd.arg(t.to_string());
