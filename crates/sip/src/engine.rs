@@ -499,16 +499,23 @@ fn take_answer(
     Ok((remote, codec, pt))
 }
 
-/// Waits for the ACK that carries the answer to a late offer; `None` when
-/// the caller went away first or the ACK never came (the transaction gives
-/// up after 64·T1).
+/// Waits for the ACK that carries the answer to a late offer and returns
+/// its body (empty if the ACK had none); `None` when the caller went away
+/// first or the ACK never came (the transaction gives up after 64·T1).
 async fn ack_of_late_offer(
     dialog: &InviteDialog,
     states: &mut DialogStateReceiver,
-) -> Option<rsipstack::sip::Request> {
+) -> Option<Vec<u8>> {
     loop {
         match states.recv().await? {
-            DialogState::Confirmed(..) => return dialog.last_remote_ack(),
+            DialogState::Confirmed(..) => {
+                return Some(
+                    dialog
+                        .last_remote_ack()
+                        .map(|ack| ack.body().to_vec())
+                        .unwrap_or_default(),
+                );
+            }
             DialogState::Terminated(..) => return None,
             _ => {}
         }
@@ -852,7 +859,7 @@ async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction) {
                 inner.dialog_layer.remove_dialog(&dialog.id());
                 return;
             };
-            let (remote, codec, payload_type) = match take_answer(ack.body(), &mut local_media) {
+            let (remote, codec, payload_type) = match take_answer(&ack, &mut local_media) {
                 Ok(answer) => answer,
                 Err(e) => {
                     // RFC 3264 §5: an unusable answer ends the call.
