@@ -5,7 +5,7 @@
 //! ## Why rsipstack
 //!
 //! The SIP transaction and dialog layers come from `rsipstack` (pinned to
-//! 0.7.14: its API moved fast during 2026, and only `engine.rs` and
+//! 0.7.14: its API moved fast during 2026, and only `engine/`, `digest.rs` and
 //! `call.rs` touch it). We weighed it against `rsip` (a parser only) plus a
 //! transaction layer of our own. rsipstack already carries what a trunk
 //! needs and what takes longest to get right: RFC 3261 client and server
@@ -22,7 +22,9 @@
 //!
 //! ## Layout
 //!
-//! - `engine.rs`: listeners, request dispatch, inbound set-up, `dial`.
+//! - `engine/`: listeners, request dispatch and registration (`mod.rs`),
+//!   inbound set-up with late offers (`inbound.rs`), outbound `dial`
+//!   (`dial.rs`).
 //! - `call.rs`: the task that owns an established call.
 //! - `digest.rs`: trunk digest challenges rewritten so rsipstack can answer them.
 //! - `channel.rs`: what call flows see.
