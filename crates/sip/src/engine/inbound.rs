@@ -151,7 +151,9 @@ pub(super) async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction)
         inbound: true,
         remote_media: remote.address,
     };
-    let channel = match offer {
+    // Early offer: our answer goes out once the media is running. Late
+    // offer: our offer went out in the 200 OK and the ACK answered it.
+    let (remote, codec, payload_type, local_media, answer) = match offer {
         Some((remote, codec, payload_type)) => {
             let local_media = LocalMedia {
                 codecs: vec![(codec, payload_type)],
@@ -160,30 +162,7 @@ pub(super) async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction)
                 ..inner.offer_media(port)
             };
             let answer = local_media.render().into_bytes();
-            let info = caller_info(&remote);
-            let channel = match start_call(
-                &inner,
-                slot,
-                dialog.clone(),
-                states,
-                socket,
-                remote,
-                codec,
-                payload_type,
-                local_media,
-                info,
-            ) {
-                Ok(c) => c,
-                Err(e) => {
-                    warn!(error = %e, "cannot start media");
-                    let _ = dialog.reject(Some(StatusCode::ServiceUnavailable), None);
-                    return;
-                }
-            };
-            if let Err(e) = dialog.accept(Some(sdp_headers()), Some(answer)) {
-                warn!(error = %e, "cannot answer");
-            }
-            channel
+            (remote, codec, payload_type, local_media, Some(answer))
         }
         None => {
             let mut local_media = inner.offer_media(port);
@@ -196,8 +175,10 @@ pub(super) async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction)
                 inner.dialog_layer.remove_dialog(&dialog.id());
                 return;
             };
-            let (remote, codec, payload_type) = match take_answer(&ack, &mut local_media) {
-                Ok(answer) => answer,
+            match take_answer(&ack, &mut local_media) {
+                Ok((remote, codec, payload_type)) => {
+                    (remote, codec, payload_type, local_media, None)
+                }
                 Err(e) => {
                     // RFC 3264 §5: an unusable answer ends the call.
                     debug!(error = %e, "late offer: the ACK's answer is unusable");
@@ -205,29 +186,38 @@ pub(super) async fn inbound_invite(inner: Arc<EngineInner>, mut tx: Transaction)
                     inner.dialog_layer.remove_dialog(&dialog.id());
                     return;
                 }
-            };
-            let info = caller_info(&remote);
-            match start_call(
-                &inner,
-                slot,
-                dialog.clone(),
-                states,
-                socket,
-                remote,
-                codec,
-                payload_type,
-                local_media,
-                info,
-            ) {
-                Ok(c) => c,
-                Err(e) => {
-                    warn!(error = %e, "cannot start media");
-                    let _ = dialog.bye().await;
-                    return;
-                }
             }
         }
     };
+    let info = caller_info(&remote);
+    let channel = match start_call(
+        &inner,
+        slot,
+        dialog.clone(),
+        states,
+        socket,
+        remote,
+        codec,
+        payload_type,
+        local_media,
+        info,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "cannot start media");
+            if answer.is_some() {
+                let _ = dialog.reject(Some(StatusCode::ServiceUnavailable), None);
+            } else {
+                let _ = dialog.bye().await;
+            }
+            return;
+        }
+    };
+    if let Some(answer) = answer
+        && let Err(e) = dialog.accept(Some(sdp_headers()), Some(answer))
+    {
+        warn!(error = %e, "cannot answer");
+    }
     // The handler owns the channel; dropping it when the flow returns
     // closes the command queue, which makes the call task send BYE.
     let handler = inner.handler.clone();
