@@ -13,6 +13,10 @@ use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, HeadersExt, Method, Request, StatusCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
 
 /// One place under the engine's `max_calls`, taken atomically before any
 /// work is done for a call and given back when dropped.
@@ -38,10 +42,6 @@ impl Drop for CallSlot {
         self.counter.fetch_sub(1, Ordering::AcqRel);
     }
 }
-use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
 
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(30);
 
