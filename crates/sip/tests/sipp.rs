@@ -192,6 +192,34 @@ async fn a_late_offer_is_answered_in_the_ack_and_the_call_goes_on() {
 }
 
 #[tokio::test]
+async fn a_late_offer_never_acknowledged_is_ended_and_frees_its_place() {
+    let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
+    let sipp = Sipp::start(
+        &scenario("caller_late_offer_never_acks.xml"),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    );
+    // RFC 3261 §13.3.1.4: after 64·T1 (32 s) without an ACK, BYE.
+    let outcome = sipp.finish(Duration::from_secs(60)).await;
+    assert!(outcome.success, "{}", outcome.log);
+    let start = std::time::Instant::now();
+    while engine.stats().active_calls > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            engine.stats()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        reports.try_recv().is_err(),
+        "the flow ran on a call that was never confirmed"
+    );
+}
+
+#[tokio::test]
 async fn a_late_offer_answered_with_a_codec_we_did_not_offer_is_hung_up() {
     let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
     let sipp = Sipp::start(
