@@ -64,37 +64,37 @@ impl MessageInspector for DigestCompat {
 /// kind with no usable challenge is left alone (the call then fails as an
 /// authentication failure, which is the truth).
 fn keep_best_challenges(headers: &mut Vec<Header>) {
-    let best_www = best_of(headers.iter().filter_map(|h| match h {
-        Header::WwwAuthenticate(v) => Some(v.value()),
-        _ => None,
-    }));
-    let best_proxy = best_of(headers.iter().filter_map(|h| match h {
-        Header::ProxyAuthenticate(v) => Some(v.value()),
-        _ => None,
-    }));
-    let mut www_done = false;
-    let mut proxy_done = false;
-    headers.retain_mut(|h| match h {
-        Header::WwwAuthenticate(v) => match &best_www {
-            Some(best) if !www_done => {
-                www_done = true;
-                v.replace(best.clone());
-                true
+    for proxy in [false, true] {
+        let Some(best) = best_of(headers.iter().filter_map(|h| challenge_of(h, proxy))) else {
+            continue;
+        };
+        // The first challenge of the kind is rewritten in place, the rest go.
+        let mut kept = false;
+        headers.retain_mut(|h| {
+            if challenge_of(h, proxy).is_none() {
+                return true;
             }
-            Some(_) => false,
-            None => true,
-        },
-        Header::ProxyAuthenticate(v) => match &best_proxy {
-            Some(best) if !proxy_done => {
-                proxy_done = true;
-                v.replace(best.clone());
-                true
+            if kept {
+                return false;
             }
-            Some(_) => false,
-            None => true,
-        },
-        _ => true,
-    });
+            kept = true;
+            *h = if proxy {
+                Header::ProxyAuthenticate(best.clone().into())
+            } else {
+                Header::WwwAuthenticate(best.clone().into())
+            };
+            true
+        });
+    }
+}
+
+/// A Proxy-Authenticate (`proxy`) or WWW-Authenticate header's value.
+fn challenge_of(header: &Header, proxy: bool) -> Option<&str> {
+    match (header, proxy) {
+        (Header::WwwAuthenticate(v), false) => Some(v.value()),
+        (Header::ProxyAuthenticate(v), true) => Some(v.value()),
+        _ => None,
+    }
 }
 
 /// The strongest usable challenge among `values`, rewritten; the first of
