@@ -15,7 +15,7 @@ use touchtone_sip::{
 use touchtone_testkit::sipp::Sipp;
 
 mod common;
-use common::{Idle, config, wait_for_no_calls};
+use common::{Idle, config, dial_through_trunk, wait_for_no_calls};
 
 fn scenario(name: &str) -> String {
     let path = format!("{}/tests/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -34,6 +34,17 @@ async fn engine_with_test_flow(answer_delay: Duration) -> (Engine, mpsc::Receive
     (engine, rx)
 }
 
+/// One sipp caller playing `scenario_name` against `engine`.
+fn call_in(engine: &Engine, scenario_name: &str) -> Sipp {
+    Sipp::start(
+        &scenario(scenario_name),
+        Some(engine.sip_addr()),
+        1,
+        &[],
+        &[],
+    )
+}
+
 async fn expect_report(reports: &mut mpsc::Receiver<TestFlowReport>) -> TestFlowReport {
     tokio::time::timeout(Duration::from_secs(20), reports.recv())
         .await
@@ -50,13 +61,7 @@ async fn assert_sipp_ok(sipp: Sipp) {
 async fn a_caller_keys_rfc4733_digits_and_hears_them_read_back() {
     let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
     let sent_before = engine.stats().packets_sent;
-    let sipp = Sipp::start(
-        &scenario("caller_rfc4733.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_rfc4733.xml");
     let report = expect_report(&mut reports).await;
     assert_eq!(report.digits.as_deref(), Some("1234"));
     assert!(!report.hung_up_by_caller);
@@ -73,13 +78,7 @@ async fn a_caller_keys_rfc4733_digits_and_hears_them_read_back() {
 #[tokio::test]
 async fn sip_info_digits_are_collected() {
     let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
-    let sipp = Sipp::start(
-        &scenario("caller_info.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_info.xml");
     let report = expect_report(&mut reports).await;
     assert_eq!(report.digits.as_deref(), Some("97*"));
     assert_sipp_ok(sipp).await;
@@ -122,13 +121,7 @@ async fn a_caller_hanging_up_mid_prompt_ends_the_flow_at_once() {
         .await
         .unwrap();
     let started = Instant::now();
-    let sipp = Sipp::start(
-        &scenario("caller_hangs_up_mid_prompt.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_hangs_up_mid_prompt.xml");
     let (result, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .unwrap()
@@ -145,13 +138,7 @@ async fn a_caller_hanging_up_mid_prompt_ends_the_flow_at_once() {
 #[tokio::test]
 async fn a_call_cancelled_before_answer_never_reaches_the_flow() {
     let (engine, mut reports) = engine_with_test_flow(Duration::from_secs(3)).await;
-    let sipp = Sipp::start(
-        &scenario("caller_cancels.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_cancels.xml");
     assert_sipp_ok(sipp).await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert!(
@@ -164,13 +151,7 @@ async fn a_call_cancelled_before_answer_never_reaches_the_flow() {
 #[tokio::test]
 async fn an_offer_without_a_common_codec_gets_488() {
     let (engine, _reports) = engine_with_test_flow(Duration::ZERO).await;
-    let sipp = Sipp::start(
-        &scenario("caller_no_common_codec.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_no_common_codec.xml");
     assert_sipp_ok(sipp).await;
     assert_eq!(engine.stats().active_calls, 0);
 }
@@ -178,13 +159,7 @@ async fn an_offer_without_a_common_codec_gets_488() {
 #[tokio::test]
 async fn a_late_offer_is_answered_in_the_ack_and_the_call_goes_on() {
     let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
-    let sipp = Sipp::start(
-        &scenario("caller_late_offer.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_late_offer.xml");
     let report = expect_report(&mut reports).await;
     assert_eq!(report.digits.as_deref(), Some("1234"));
     assert_sipp_ok(sipp).await;
@@ -194,25 +169,11 @@ async fn a_late_offer_is_answered_in_the_ack_and_the_call_goes_on() {
 #[tokio::test]
 async fn a_late_offer_never_acknowledged_is_ended_and_frees_its_place() {
     let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
-    let sipp = Sipp::start(
-        &scenario("caller_late_offer_never_acks.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_late_offer_never_acks.xml");
     // RFC 3261 §13.3.1.4: after 64·T1 (32 s) without an ACK, BYE.
     let outcome = sipp.finish(Duration::from_secs(60)).await;
     assert!(outcome.success, "{}", outcome.log);
-    let start = std::time::Instant::now();
-    while engine.stats().active_calls > 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{:?}",
-            engine.stats()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_no_calls(&engine).await;
     assert!(
         reports.try_recv().is_err(),
         "the flow ran on a call that was never confirmed"
@@ -222,13 +183,7 @@ async fn a_late_offer_never_acknowledged_is_ended_and_frees_its_place() {
 #[tokio::test]
 async fn a_late_offer_answered_with_a_codec_we_did_not_offer_is_hung_up() {
     let (engine, mut reports) = engine_with_test_flow(Duration::ZERO).await;
-    let sipp = Sipp::start(
-        &scenario("caller_late_offer_unusable_answer.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_late_offer_unusable_answer.xml");
     assert_sipp_ok(sipp).await;
     wait_for_no_calls(&engine).await;
     assert!(
@@ -324,25 +279,8 @@ async fn dial_that_is_never_answered_is_cancelled_at_the_ring_timeout() {
 
 async fn challenged_dial(password: &str) -> (Result<Channel, DialError>, Sipp) {
     let callee = Sipp::start(&scenario("callee_challenges.xml"), None, 1, &[], &[]);
-    let mut cfg = config();
-    cfg.trunk = Some(TrunkConfig {
-        uri: format!("sip:{}", callee.addr()),
-        username: Some("trunkuser".into()),
-        password: Some(password.into()),
-        caller_id: Some("4000".into()),
-        register: false,
-        register_expires_secs: 300,
-    });
-    let engine = Engine::start(cfg, Arc::new(Idle)).await.unwrap();
-    let request = DialRequest {
-        to: "callee".into(),
-        caller_id: None,
-        ring_timeout: Some(Duration::from_secs(10)),
-    };
-    (
-        engine.dial(request, None, CancellationToken::new()).await,
-        callee,
-    )
+    let (_engine, result) = dial_through_trunk(callee.addr(), "trunkuser", password).await;
+    (result, callee)
 }
 
 #[tokio::test]
@@ -415,13 +353,7 @@ async fn a_refused_transfer_reports_the_status_and_the_call_goes_on() {
 #[tokio::test]
 async fn a_reinvite_to_hold_is_answered_recvonly() {
     let engine = Engine::start(config(), Arc::new(Idle)).await.unwrap();
-    let sipp = Sipp::start(
-        &scenario("caller_holds.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_holds.xml");
     assert_sipp_ok(sipp).await;
     wait_for_no_calls(&engine).await;
 }
@@ -718,13 +650,7 @@ async fn digits_sent_as_rfc4733_by_one_engine_are_collected_by_another() {
 async fn the_answer_is_retransmitted_until_the_caller_acknowledges_it() {
     let engine = Engine::start(config(), Arc::new(Idle)).await.unwrap();
     let started = Instant::now();
-    let sipp = Sipp::start(
-        &scenario("caller_acks_late.xml"),
-        Some(engine.sip_addr()),
-        1,
-        &[],
-        &[],
-    );
+    let sipp = call_in(&engine, "caller_acks_late.xml");
     let outcome = sipp.finish(Duration::from_secs(20)).await;
     assert!(outcome.success, "{}", outcome.log);
     // The answer came three times (sent, then after T1 and 2·T1) before

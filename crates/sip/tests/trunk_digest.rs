@@ -6,13 +6,11 @@
 
 use sha2::{Digest, Sha256};
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
-use touchtone_sip::{DialError, DialRequest, Engine, TrunkConfig};
+use touchtone_sip::DialError;
 
 mod common;
-use common::{Idle, config, wait_for_no_calls};
+use common::{dial_through_trunk, wait_for_no_calls};
 
 const USER: &str = "trunkuser";
 const PASSWORD: &str = "s3cret";
@@ -189,22 +187,8 @@ async fn dial_challenging_trunk(
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let trunk_addr: SocketAddr = socket.local_addr().unwrap();
     let trunk = std::thread::spawn(move || run_trunk(socket, status, challenges));
-    let mut cfg = config();
-    cfg.trunk = Some(TrunkConfig {
-        uri: format!("sip:{trunk_addr}"),
-        username: Some(USER.into()),
-        password: Some(password.into()),
-        caller_id: Some("4000".into()),
-        register: false,
-        register_expires_secs: 300,
-    });
-    let engine = Engine::start(cfg, Arc::new(Idle)).await.unwrap();
-    let request = DialRequest {
-        to: "callee".into(),
-        caller_id: None,
-        ring_timeout: Some(Duration::from_secs(10)),
-    };
-    let result = match engine.dial(request, None, CancellationToken::new()).await {
+    let (engine, dialled) = dial_through_trunk(trunk_addr, USER, password).await;
+    let result = match dialled {
         Ok(mut channel) => {
             channel.hangup().await;
             Ok(())

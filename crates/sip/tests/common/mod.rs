@@ -6,7 +6,8 @@
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use touchtone_sip::{CallHandler, Channel, Engine, SipConfig};
+use tokio_util::sync::CancellationToken;
+use touchtone_sip::{CallHandler, Channel, DialError, DialRequest, Engine, SipConfig, TrunkConfig};
 use touchtone_testkit::programs::free_udp_port;
 
 /// An engine configuration on loopback: a random SIP port, 100 RTP ports
@@ -47,4 +48,31 @@ pub async fn wait_for_no_calls(engine: &Engine) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// An engine whose trunk is `trunk` with digest credentials, dialling
+/// `callee` there (caller ID 4000, 10 s ring timeout). The engine is
+/// returned so the call outlives this function.
+pub async fn dial_through_trunk(
+    trunk: SocketAddr,
+    username: &str,
+    password: &str,
+) -> (Engine, Result<Channel, DialError>) {
+    let mut cfg = config();
+    cfg.trunk = Some(TrunkConfig {
+        uri: format!("sip:{trunk}"),
+        username: Some(username.into()),
+        password: Some(password.into()),
+        caller_id: Some("4000".into()),
+        register: false,
+        register_expires_secs: 300,
+    });
+    let engine = Engine::start(cfg, std::sync::Arc::new(Idle)).await.unwrap();
+    let request = DialRequest {
+        to: "callee".into(),
+        caller_id: None,
+        ring_timeout: Some(Duration::from_secs(10)),
+    };
+    let result = engine.dial(request, None, CancellationToken::new()).await;
+    (engine, result)
 }
