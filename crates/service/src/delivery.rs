@@ -12,7 +12,8 @@ mod file;
 mod webhook;
 mod worker;
 
-pub use callback::{CallbackSink, is_public, names_a_private_host};
+pub use callback::CallbackSink;
+pub(crate) use callback::names_a_private_host;
 pub use command::CommandSink;
 pub use file::FileSink;
 pub use webhook::{WebhookSink, sign};

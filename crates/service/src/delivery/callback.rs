@@ -53,10 +53,10 @@ impl CallbackSink {
 /// Whether `ip` is a public unicast address. Written here because std's
 /// `is_global` is unstable; the ranges are IANA's special-purpose
 /// registries (RFC 6890 and successors) minus the globally reachable ones.
-pub fn is_public(ip: IpAddr) -> bool {
+fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_unspecified()
                 || v4.is_loopback()
                 || v4.is_private()
@@ -67,7 +67,7 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a == 0
                 || a >= 240
                 || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
+                || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
                 || (a == 198 && (b == 18 || b == 19))) // benchmarking
         }
         IpAddr::V6(v6) => {
@@ -88,7 +88,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// `url`'s host, when it is an IP literal or `localhost`, is not public.
-pub fn names_a_private_host(url: &reqwest::Url) -> bool {
+pub(crate) fn names_a_private_host(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else {
         return true;
     };
