@@ -11,7 +11,11 @@
 //! callers' media ports open; `IVR_BENCH_LOAD=own` places the calls with
 //! this binary's own generator mode instead of sipp: our engine as the
 //! caller, listening on its media ports and sending caller audio;
-//! `IVR_BENCH_STRICT=0` turns strict RTP off, so sockets stay unconnected).
+//! `IVR_BENCH_STRICT=0` turns strict RTP off, so sockets stay unconnected;
+//! `IVR_BENCH_URING=0` makes the pacer use one system call per packet
+//! instead of io_uring; the generator inherits both; `IVR_BENCH_RT=0`
+//! keeps the engine's pacer threads at normal priority (the generator's
+//! always are: it stands for phones elsewhere, not for this server)).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -145,6 +149,16 @@ fn strict_rtp() -> bool {
     std::env::var("IVR_BENCH_STRICT").map_or(true, |v| v != "0")
 }
 
+/// io_uring for RTP unless `IVR_BENCH_URING=0` (inherited likewise).
+fn rtp_io_uring() -> bool {
+    std::env::var("IVR_BENCH_URING").map_or(true, |v| v != "0")
+}
+
+/// Real-time pacer threads for the engine unless `IVR_BENCH_RT=0`.
+fn rtp_realtime() -> bool {
+    std::env::var("IVR_BENCH_RT").map_or(true, |v| v != "0")
+}
+
 async fn run_level(concurrent: u32, rate: u32) {
     let results = Arc::new(Mutex::new(Results::default()));
     let flow = BenchFlow {
@@ -162,6 +176,8 @@ async fn run_level(concurrent: u32, rate: u32) {
         max_calls: 20_000,
         rtp_timeout_secs: 0,
         strict_rtp: strict_rtp(),
+        rtp_io_uring: rtp_io_uring(),
+        rtp_realtime: rtp_realtime(),
         ..SipConfig::default()
     };
     let engine = Engine::start(config, Arc::new(flow)).await.expect("engine");
@@ -252,6 +268,10 @@ async fn run_level(concurrent: u32, rate: u32) {
         .collect();
     println!("  CPU seconds by thread: {}", breakdown.join(", "));
     println!(
+        "  pacer threads: {} with io_uring ({} packets sent and {} read through it), {} at real-time priority at the end",
+        stats.io_uring_workers, stats.ring_sends, stats.ring_receives, stats.realtime_workers
+    );
+    println!(
         "  the load generator used {sipp_cpu:.1} CPU-s over the run; {} of our packets went to ports nobody listened on",
         udp_no_ports() - no_ports_before
     );
@@ -326,6 +346,8 @@ async fn generate(target: SocketAddr, concurrent: usize, rate: u32, total: usize
         max_calls: 20_000,
         rtp_timeout_secs: 0,
         strict_rtp: strict_rtp(),
+        rtp_io_uring: rtp_io_uring(),
+        rtp_realtime: false,
         ..SipConfig::default()
     };
     struct Refuse;
@@ -403,16 +425,31 @@ fn main() {
         .collect();
     let rate = env_or("IVR_BENCH_RATE", 50);
     println!(
-        "ivr_calls: {} cores, strict RTP {}",
+        "ivr_calls: {} cores, strict RTP {}, io_uring {}, real-time pacers {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if strict_rtp() {
             "on (connected sockets)"
         } else {
             "off"
-        }
+        },
+        if rtp_io_uring() { "on" } else { "off" },
+        if rtp_realtime() { "on" } else { "off" },
     );
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    for level in levels {
+    if let [level] = levels[..] {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(run_level(level, rate));
+        return;
+    }
+    // Each level in a process of its own: a level run after another in the
+    // same process measured up to 40 % more CPU (what the previous level's
+    // engine left behind), so levels would not compare.
+    let exe = std::env::current_exe().expect("the bench binary's path");
+    for level in levels {
+        let status = std::process::Command::new(&exe)
+            .arg("--bench")
+            .env("IVR_BENCH_LEVELS", level.to_string())
+            .status()
+            .expect("run a level");
+        assert!(status.success(), "level {level} failed: {status}");
     }
 }

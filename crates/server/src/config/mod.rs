@@ -748,6 +748,8 @@ max_backoff_secs = 3600
 # max_calls = 10000
 # in_band_dtmf = "auto"                  # auto | always | never
 # strict_rtp = true                      # media only from the first source heard
+# rtp_io_uring = true                    # batch RTP I/O (falls back when the kernel refuses)
+# rtp_realtime = true                    # real-time priority for audio (needs CAP_SYS_NICE)
 # [sip.tls]
 # listen = "0.0.0.0:5061"
 # cert = "/etc/touchtone/sip-cert.pem"

@@ -12,7 +12,7 @@ use crate::channel::{CallInfo, Channel};
 use crate::config::SipConfig;
 use crate::dtmf::{Digit, DigitSource};
 use crate::g711::Codec;
-use crate::rtp::pacer::{Pacer, PacerStats};
+use crate::rtp::pacer::{Pacer, PacerOptions, PacerStats};
 use crate::rtp::ports::PortRange;
 use crate::rtp::session::{MediaParams, MediaSession};
 use crate::sdp::{Direction, LocalMedia, RemoteMedia};
@@ -118,6 +118,12 @@ pub struct EngineStats {
     pub send_failures: u64,
     pub send_lateness_p99: Duration,
     pub send_lateness_max_bucket: Duration,
+    /// Pacer threads using io_uring, and the packets sent and read by it.
+    pub io_uring_workers: usize,
+    /// Pacer threads at real-time priority now.
+    pub realtime_workers: usize,
+    pub ring_sends: u64,
+    pub ring_receives: u64,
 }
 
 impl Engine {
@@ -235,7 +241,14 @@ impl Engine {
         } else {
             config.pacer_threads
         };
-        let pacer = Pacer::start(threads).map_err(EngineError::Pacer)?;
+        let pacer = Pacer::start(
+            threads,
+            PacerOptions {
+                io_uring: config.rtp_io_uring,
+                realtime: config.rtp_realtime,
+            },
+        )
+        .map_err(EngineError::Pacer)?;
         let media_ip = if udp.ip().is_unspecified() {
             udp.ip()
         } else {
@@ -284,6 +297,10 @@ impl Engine {
             send_failures: p.send_failures.load(Ordering::Relaxed),
             send_lateness_p99: p.lateness_quantile(0.99),
             send_lateness_max_bucket: p.lateness_quantile(1.0),
+            io_uring_workers: p.io_uring_workers.load(Ordering::Relaxed),
+            realtime_workers: p.realtime_workers.load(Ordering::Relaxed),
+            ring_sends: p.ring_sends.load(Ordering::Relaxed),
+            ring_receives: p.ring_receives.load(Ordering::Relaxed),
         }
     }
 

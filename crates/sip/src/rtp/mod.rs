@@ -2,4 +2,7 @@
 pub mod pacer;
 pub mod packet;
 pub mod ports;
+mod priority;
 pub mod session;
+mod uring;
+mod worker;

@@ -1,35 +1,41 @@
 //! The pacer: a few threads that send every call's next 20 ms of audio on
 //! time, with one timer tick per thread for all calls, and read what each
 //! call received on the same visit (after the tick's sends, so reading
-//! never delays a send).
+//! never delays a send). This file has the call's side (`OutboundStream`:
+//! what to send next, what was received), the shared counters and the
+//! handle that starts the threads; `worker` has a thread's loop, `uring`
+//! its batched I/O and `priority` its scheduling priority.
 //!
 //! Each worker thread ticks every 2 ms and owns ten slots; a call joins the
-//! slot after the one current when it started and is visited once per
-//! 20 ms, so sends are spread evenly and one tick handles only a tenth of
-//! the calls. A call's schedule is aligned to its slot, so the tick length
-//! adds no lateness; it only sets how many wake-ups the thread pays for
-//! (500 per second). Packet `n` of a call is due at `start + n·20 ms` on the
-//! monotonic clock; a late tick catches up rather than shifting the
-//! schedule, so a long prompt never drifts. Every send's lateness is recorded
-//! in a histogram for the benchmark. Workers are plain threads, not tokio
-//! tasks, so that a busy runtime cannot delay a tick.
+//! slot with the fewest calls (the soonest of those) and is visited once
+//! per 20 ms, so one tick handles only a tenth of the calls however they
+//! arrive. (Joining the next slot in time, as this once did, put every
+//! call of a caller that starts one call per 20 ms into the same slot, and
+//! that slot's tick then ran for milliseconds.) A call's schedule is
+//! aligned to its slot, so the tick length adds no lateness; it only sets
+//! how many wake-ups the thread pays for (500 per second). Packet `n` of a
+//! call is due at `start + n·20 ms` on the monotonic clock; a late tick
+//! catches up rather than shifting the schedule, so a long prompt never
+//! drifts. Every send's lateness is recorded in a histogram for the
+//! benchmark. Workers are plain threads, not tokio tasks, so that a busy
+//! runtime cannot delay a tick.
 
 use super::packet::{HEADER_LEN, write_header};
 use super::session::Inbound;
 use crate::g711::{self, Codec};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 pub const FRAME_SAMPLES: usize = 160;
-const FRAME: Duration = Duration::from_millis(20);
-const SLOTS: u64 = 10;
+pub(super) const FRAME: Duration = Duration::from_millis(20);
+pub(super) const SLOTS: u64 = 10;
 /// Histogram resolution and range for send lateness.
 const BUCKET_MICROS: u64 = 10;
 const BUCKETS: usize = 5000;
@@ -138,7 +144,7 @@ impl OutboundStream {
     }
 
     /// Reads what arrived since the last visit.
-    fn receive(&self, buf: &mut [u8]) {
+    pub(super) fn receive(&self, buf: &mut [u8]) {
         let mut inbound = self.inbound.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(inbound) = inbound.as_mut() {
             inbound.drain(&self.socket, self, buf);
@@ -339,47 +345,81 @@ impl OutboundStream {
         HEADER_LEN + FRAME_SAMPLES
     }
 
-    /// Builds and sends the next 20 ms frame: a key press's event packet
-    /// while one is being sent, audio otherwise. Returns false if the send
-    /// failed (full socket buffer, unreachable peer): the frame is dropped,
-    /// as it would be on any lossy network.
-    fn send_frame(&self, packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES]) -> bool {
-        let (len, remote) = {
-            let mut st = self.state();
-            let len = match Self::event_frame(&mut st, packet) {
-                Some(len) => len,
-                None => Self::audio_frame(&mut st, packet),
-            };
-            if !st.sending {
-                return true;
-            }
-            (len, (!st.connected).then_some(st.remote))
+    /// Builds the next 20 ms frame into `packet`: a key press's event
+    /// packet while one is being sent, audio otherwise. Returns its length
+    /// and where to send it (None for a connected socket), or None when
+    /// the peer has put us on hold (the stream still moves on).
+    pub(super) fn next_frame(
+        &self,
+        packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES],
+    ) -> Option<(usize, Option<SocketAddr>)> {
+        let mut st = self.state();
+        let len = match Self::event_frame(&mut st, packet) {
+            Some(len) => len,
+            None => Self::audio_frame(&mut st, packet),
         };
+        st.sending
+            .then_some((len, (!st.connected).then_some(st.remote)))
+    }
+
+    /// Sends a frame with one system call. Returns false if the send
+    /// failed (full socket buffer, unreachable peer): the frame is
+    /// dropped, as it would be on any lossy network.
+    pub(super) fn send_now(&self, packet: &[u8], remote: Option<SocketAddr>) -> bool {
         match remote {
-            Some(remote) => self.socket.send_to(&packet[..len], remote).is_ok(),
+            Some(remote) => self.socket.send_to(packet, remote).is_ok(),
             // Connected: the kernel skips the route and socket lookups.
-            None => self.socket.send(&packet[..len]).is_ok(),
+            None => self.socket.send(packet).is_ok(),
         }
+    }
+
+    /// Handles one datagram read for this stream by io_uring, which reads
+    /// only connected sockets: it came from the latched peer.
+    pub(super) fn received(&self, bytes: &[u8]) {
+        let from = self.state().remote;
+        let mut inbound = self.inbound.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(inbound) = inbound.as_mut() {
+            inbound.handle(bytes, from, self);
+        }
+    }
+
+    pub(super) fn fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+
+    pub(super) fn is_connected(&self) -> bool {
+        self.state().connected
     }
 }
 
 /// Counters and the lateness histogram, shared by all workers.
 pub struct PacerStats {
     pub packets_sent: AtomicU64,
+    /// Worker threads whose RTP goes through io_uring, and the packets
+    /// they sent and read that way.
+    pub io_uring_workers: AtomicUsize,
+    /// Worker threads running at real-time priority now.
+    pub realtime_workers: AtomicUsize,
+    pub ring_sends: AtomicU64,
+    pub ring_receives: AtomicU64,
     pub send_failures: AtomicU64,
     lateness: Box<[AtomicU64]>,
 }
 
 impl PacerStats {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         PacerStats {
             packets_sent: AtomicU64::new(0),
+            io_uring_workers: AtomicUsize::new(0),
+            realtime_workers: AtomicUsize::new(0),
+            ring_sends: AtomicU64::new(0),
+            ring_receives: AtomicU64::new(0),
             send_failures: AtomicU64::new(0),
             lateness: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 
-    fn record_lateness(&self, late: Duration) {
+    pub(super) fn record_lateness(&self, late: Duration) {
         let bucket = ((late.as_micros() as u64) / BUCKET_MICROS).min(BUCKETS as u64 - 1);
         self.lateness[bucket as usize].fetch_add(1, Ordering::Relaxed);
     }
@@ -427,14 +467,32 @@ pub struct Pacer {
     pub stats: Arc<PacerStats>,
 }
 
+/// How the worker threads run.
+#[derive(Debug, Clone, Copy)]
+pub struct PacerOptions {
+    /// Batch each thread's sends and receives through io_uring where the
+    /// kernel allows it.
+    pub io_uring: bool,
+    /// Ask for real-time scheduling priority (see `priority`).
+    pub realtime: bool,
+}
+
+impl Default for PacerOptions {
+    fn default() -> Self {
+        PacerOptions {
+            io_uring: true,
+            realtime: true,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("the media pacer is overloaded or stopped")]
 pub struct PacerFull;
 
 impl Pacer {
-    /// Starts `threads` workers (at least one). `max_streams_per_worker`
-    /// bounds each worker's queue of streams waiting to join.
-    pub fn start(threads: usize) -> std::io::Result<Self> {
+    /// Starts `threads` workers (at least one).
+    pub fn start(threads: usize, options: PacerOptions) -> std::io::Result<Self> {
         g711::warm_up();
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(PacerStats::new());
@@ -445,7 +503,7 @@ impl Pacer {
             let stats = stats.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("rtp-pacer-{i}"))
-                .spawn(move || run_worker(rx, stop, stats))?;
+                .spawn(move || super::worker::run(rx, stop, stats, options))?;
             workers.push(Worker {
                 streams: tx,
                 thread: Some(thread),
@@ -488,78 +546,16 @@ impl Drop for Pacer {
     }
 }
 
-/// Niceness the pacer threads ask for: ahead of the runtime's workers and
-/// of other processes, so a busy machine delays call set-up rather than
-/// audio. Needs CAP_SYS_NICE; without it the threads run at normal
-/// priority (and the benchmark shows what that costs).
-const PACER_NICENESS: i32 = -10;
-
-fn raise_priority() {
-    // SAFETY: gettid and setpriority take no pointers; a failure is only
-    // reported through the return value.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        if libc::setpriority(libc::PRIO_PROCESS, tid, PACER_NICENESS) != 0 {
-            tracing::debug!("RTP pacer runs at normal priority (no CAP_SYS_NICE)");
-        }
-    }
-}
-
-fn run_worker(
-    incoming: Receiver<Arc<OutboundStream>>,
-    stop: Arc<AtomicBool>,
-    stats: Arc<PacerStats>,
-) {
-    raise_priority();
-    let epoch = Instant::now();
-    let mut tick: u64 = 0;
-    let mut slots: Vec<Vec<Arc<OutboundStream>>> = (0..SLOTS).map(|_| Vec::new()).collect();
-    let mut packet = [0u8; HEADER_LEN + FRAME_SAMPLES];
-    let mut receive_buffer = vec![0u8; 2048];
-    let tick_length = FRAME / SLOTS as u32;
-    while !stop.load(Ordering::Acquire) {
-        while let Ok(stream) = incoming.try_recv() {
-            slots[((tick + 1) % SLOTS) as usize].push(stream);
-        }
-        let due = epoch + tick_length * tick as u32;
-        let slot = &mut slots[(tick % SLOTS) as usize];
-        slot.retain(|s| !s.is_closed());
-        let mut sent = 0;
-        let mut failed = 0;
-        for stream in slot.iter() {
-            if stream.send_frame(&mut packet) {
-                sent += 1;
-            } else {
-                failed += 1;
-            }
-            stats.record_lateness(Instant::now().saturating_duration_since(due));
-        }
-        // Reading comes after every send of the tick, so it never delays one.
-        for stream in slot.iter() {
-            stream.receive(&mut receive_buffer);
-        }
-        stats.packets_sent.fetch_add(sent, Ordering::Relaxed);
-        if failed > 0 {
-            stats.send_failures.fetch_add(failed, Ordering::Relaxed);
-        }
-        tick += 1;
-        let next = epoch + tick_length * tick as u32;
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dtmf::rfc4733::{EventDeduplicator, TelephoneEvent};
     use crate::rtp::packet::RtpPacket;
+    use std::time::Instant;
 
     /// A pacer, a receiving socket, and a PCMU stream towards it.
     fn loopback_stream() -> (Pacer, UdpSocket, Arc<OutboundStream>) {
-        let pacer = Pacer::start(1).unwrap();
+        let pacer = Pacer::start(1, PacerOptions::default()).unwrap();
         let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
         receiver
             .set_read_timeout(Some(Duration::from_secs(2)))
@@ -614,6 +610,41 @@ mod tests {
         );
         // Nine intervals of 20 ms after the first packet arrived.
         assert!(elapsed >= Duration::from_millis(175), "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_connected_stream_is_sent_through_the_ring_where_io_uring_works() {
+        let (pacer, receiver, stream) = loopback_stream();
+        stream
+            .socket
+            .connect(receiver.local_addr().unwrap())
+            .unwrap();
+        stream.state().connected = true;
+        stream.enqueue(Arc::from(vec![7u8; 400]), None);
+        pacer.add(stream.clone()).unwrap();
+        let mut buf = [0u8; 512];
+        let mut packets = Vec::new();
+        let start = Instant::now();
+        for _ in 0..10 {
+            let n = receiver.recv(&mut buf).unwrap();
+            let p = RtpPacket::parse(&buf[..n]).unwrap();
+            packets.push((p.sequence, p.timestamp, p.payload.to_vec()));
+        }
+        let elapsed = start.elapsed();
+        stream.close();
+        for w in packets.windows(2) {
+            assert_eq!(w[1].0, w[0].0.wrapping_add(1));
+            assert_eq!(w[1].1, w[0].1.wrapping_add(160));
+        }
+        let audio: Vec<u8> = packets.iter().flat_map(|p| p.2.clone()).collect();
+        assert!(audio[..400].iter().all(|&b| b == 7) && audio[400..].iter().all(|&b| b == 0xFF));
+        assert!(elapsed >= Duration::from_millis(175), "{elapsed:?}");
+        let ring_sends = pacer.stats.ring_sends.load(Ordering::Relaxed);
+        if crate::rtp::uring::usable() {
+            assert!(ring_sends >= 10, "{ring_sends} sent through the ring");
+        } else {
+            assert_eq!(ring_sends, 0);
+        }
     }
 
     #[test]

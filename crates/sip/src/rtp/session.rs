@@ -178,7 +178,7 @@ impl Inbound {
         self.latched_ssrc = None;
     }
 
-    fn handle(&mut self, bytes: &[u8], from: SocketAddr, outbound: &OutboundStream) {
+    pub(crate) fn handle(&mut self, bytes: &[u8], from: SocketAddr, outbound: &OutboundStream) {
         let Ok(packet) = RtpPacket::parse(bytes) else {
             self.counters
                 .packets_invalid
@@ -264,7 +264,21 @@ mod tests {
 
     #[test]
     fn strict_rtp_connects_to_the_first_source_and_relearns_after_a_move() {
-        let pacer = Pacer::start(1).unwrap();
+        strict_rtp_case(true);
+    }
+
+    #[test]
+    fn strict_rtp_without_io_uring() {
+        strict_rtp_case(false);
+    }
+
+    fn strict_rtp_case(io_uring: bool) {
+        let options = crate::rtp::pacer::PacerOptions {
+            io_uring,
+            ..Default::default()
+        };
+        let pacer = Pacer::start(1, options).unwrap();
+        let ring = io_uring && crate::rtp::uring::usable();
         // An explicit port, as the engine's port range gives: Linux keeps
         // it through a disconnect (an ephemeral port would be released).
         let port = touchtone_testkit::programs::free_udp_port();
@@ -293,6 +307,25 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         wait_for(&media, first.local_addr().unwrap(), true);
         assert_eq!(media.counters.packets_received.load(Ordering::Relaxed), 1);
+        // Connected, the socket is read by the pacer's ring where io_uring
+        // works (a receive armed on the visit after the latch): the peer's
+        // packets still all arrive, the intruder's still do not.
+        assert_eq!(
+            pacer.stats.io_uring_workers.load(Ordering::Relaxed),
+            usize::from(ring)
+        );
+        for _ in 0..5 {
+            first.send_to(&pcmu_packet(1), ours).unwrap();
+            intruder.send_to(&pcmu_packet(2), ours).unwrap();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        wait_for_received(&media, 6);
+        let ring_receives = pacer.stats.ring_receives.load(Ordering::Relaxed);
+        assert!(if ring {
+            ring_receives >= 4
+        } else {
+            ring_receives == 0
+        });
 
         // A re-INVITE moves the peer's media: the socket is disconnected
         // and the next packet, even with the same SSRC, latches again.
@@ -301,6 +334,37 @@ mod tests {
         wait_for(&media, to, false);
         moved.send_to(&pcmu_packet(1), ours).unwrap();
         wait_for(&media, to, true);
-        assert_eq!(media.counters.packets_received.load(Ordering::Relaxed), 2);
+        assert_eq!(media.counters.packets_received.load(Ordering::Relaxed), 7);
+        std::thread::sleep(Duration::from_millis(60));
+        moved.send_to(&pcmu_packet(1), ours).unwrap();
+        first.send_to(&pcmu_packet(1), ours).unwrap();
+        wait_for_received(&media, 8);
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(media.counters.packets_received.load(Ordering::Relaxed), 8);
+
+        // The call ends: the port is free again once the pacer has let go
+        // of the socket (after its armed receive is cancelled).
+        drop(media);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while UdpSocket::bind(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "port {port} still held");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[track_caller]
+    fn wait_for_received(media: &MediaSession, want: u64) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let got = media.counters.packets_received.load(Ordering::Relaxed);
+            if got == want {
+                return;
+            }
+            assert!(
+                got < want && Instant::now() < deadline,
+                "received {got}, wanted {want}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }

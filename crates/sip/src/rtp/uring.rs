@@ -1,0 +1,287 @@
+//! Batched RTP I/O through io_uring, one ring per pacer thread.
+//!
+//! With a socket per call, the plain path costs the pacer one system call
+//! per packet sent and, per call visit, one per packet read plus one that
+//! finds nothing (`EAGAIN`). Here a tick's sends for every call in the slot
+//! go to the kernel in one `io_uring_enter`, and a call whose socket is
+//! connected to its peer (strict RTP, after the first packet) has one
+//! multishot receive armed on it: the kernel reads each arriving packet
+//! into a buffer of a shared buffer ring while it runs the ring's deferred
+//! work in that same `io_uring_enter`, so reading costs no system call at
+//! all. Calls that are not connected (before the first packet, strict RTP
+//! off, after a re-INVITE moved the media) are read with `recv_from` as on
+//! the plain path, because they need each packet's source address.
+//!
+//! The `io-uring` crate (tokio-rs) gives the ring, the opcodes and the
+//! registration calls; what is written here is the buffer ring's
+//! bookkeeping and the mapping of completions back to calls, which that
+//! crate leaves to its user.
+//!
+//! Sends carry `MSG_DONTWAIT`, so io_uring completes each one during the
+//! submitting `io_uring_enter` (a full socket buffer fails it with `EAGAIN`
+//! instead of parking it for later, the same "drop the frame" as the plain
+//! path) and the packet buffers may be rewritten once that call returns.
+//! Successful sends post no completion (`IOSQE_CQE_SKIP_SUCCESS`).
+
+use io_uring::{IoUring, cqueue, opcode, squeue, types};
+use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+/// Submission queue entries: a tick's sends for one slot fit many times
+/// over (a fuller queue is submitted early, never overrun).
+const ENTRIES: u32 = 1024;
+/// Completion queue: receives of two ticks at the heaviest load, with room.
+const CQ_ENTRIES: u32 = 8192;
+/// Receive buffers shared by the thread's calls: a power of two, as the
+/// kernel requires. They are all back in the ring after every tick.
+const BUFFERS: u16 = 2048;
+/// One datagram each: an Ethernet MTU's worth, well above G.711 at the
+/// longest common packet time (60 ms is 492 bytes). A longer datagram is
+/// cut to this length, which no RTP we negotiate produces.
+const BUFFER_LEN: usize = 1536;
+const BUFFER_GROUP: u16 = 0x7470;
+
+/// `user_data` of a send (only failures complete).
+const SEND: u64 = u64::MAX;
+/// `user_data` of a cancellation request (its own completion is ignored).
+const CANCEL: u64 = u64::MAX - 1;
+
+/// What a completion meant, handed to the pacer's callback.
+pub(crate) enum Completion<'a> {
+    /// A send failed (the frame is dropped).
+    SendFailed,
+    /// A datagram arrived for the receive armed under `key`.
+    Received { key: u32, bytes: &'a [u8] },
+    /// The receive armed under `key` has ended (cancelled, out of buffers,
+    /// or the socket failed): nothing more will come for that key.
+    ReceiveEnded { key: u32 },
+}
+
+/// The buffer ring: entries the kernel reads buffers from, and the buffers.
+struct BufferRing {
+    entries: *mut types::BufRingEntry,
+    layout: Layout,
+    buffers: Box<[u8]>,
+    tail: u16,
+}
+
+impl BufferRing {
+    fn new() -> std::io::Result<Self> {
+        let layout = Layout::from_size_align(
+            usize::from(BUFFERS) * std::mem::size_of::<types::BufRingEntry>(),
+            4096,
+        )
+        .map_err(std::io::Error::other)?;
+        // SAFETY: the layout has a non-zero size.
+        let entries = unsafe { alloc_zeroed(layout) } as *mut types::BufRingEntry;
+        if entries.is_null() {
+            return Err(std::io::Error::other("no memory for the RTP buffer ring"));
+        }
+        let mut ring = BufferRing {
+            entries,
+            layout,
+            buffers: vec![0u8; usize::from(BUFFERS) * BUFFER_LEN].into_boxed_slice(),
+            tail: 0,
+        };
+        for bid in 0..BUFFERS {
+            ring.give(bid);
+        }
+        ring.publish();
+        Ok(ring)
+    }
+
+    /// Puts buffer `bid` back at the ring's tail (seen once published).
+    fn give(&mut self, bid: u16) {
+        let addr = self.buffers[usize::from(bid) * BUFFER_LEN..].as_mut_ptr() as u64;
+        // SAFETY: `tail & mask` indexes one of the BUFFERS entries we
+        // allocated; the kernel only reads entries up to the published tail.
+        let entry = unsafe { &mut *self.entries.add(usize::from(self.tail & (BUFFERS - 1))) };
+        entry.set_addr(addr);
+        entry.set_len(BUFFER_LEN as u32);
+        entry.set_bid(bid);
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    /// Makes the buffers given back visible to the kernel.
+    fn publish(&self) {
+        // SAFETY: the tail field lives inside the first entry, which we
+        // own; the kernel reads it with acquire ordering.
+        unsafe {
+            let tail = types::BufRingEntry::tail(self.entries) as *mut u16;
+            AtomicU16::from_ptr(tail).store(self.tail, Ordering::Release);
+        }
+    }
+
+    fn buffer(&self, bid: u16, len: usize) -> &[u8] {
+        let start = usize::from(bid) * BUFFER_LEN;
+        &self.buffers[start..start + len.min(BUFFER_LEN)]
+    }
+}
+
+impl Drop for BufferRing {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout; the ring that used
+        // it was dropped first (field order of `RtpRing`).
+        unsafe { dealloc(self.entries as *mut u8, self.layout) };
+    }
+}
+
+/// A pacer thread's ring. Not `Send`: it is created and used by one thread
+/// (`IORING_SETUP_SINGLE_ISSUER`).
+pub(crate) struct RtpRing {
+    // Dropped before `buffers`: closing the ring ends every request that
+    // could still write into them.
+    ring: IoUring,
+    buffers: BufferRing,
+    queued: u32,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl RtpRing {
+    /// A ring with its buffer ring registered, or the reason io_uring
+    /// cannot be used here (an old kernel, a seccomp filter that forbids
+    /// it, `kernel.io_uring_disabled`).
+    pub(crate) fn new() -> std::io::Result<Self> {
+        let ring = IoUring::builder()
+            .setup_cqsize(CQ_ENTRIES)
+            .setup_single_issuer()
+            // Completions are produced only when this thread enters the
+            // kernel (once per tick) instead of interrupting it.
+            .setup_defer_taskrun()
+            .build(ENTRIES)?;
+        let buffers = BufferRing::new()?;
+        // SAFETY: the entries stay allocated until after the ring is
+        // dropped (field order), and BUFFERS is a power of two.
+        unsafe {
+            ring.submitter().register_buf_ring_with_flags(
+                buffers.entries as u64,
+                BUFFERS,
+                BUFFER_GROUP,
+                0,
+            )?;
+        }
+        Ok(RtpRing {
+            ring,
+            buffers,
+            queued: 0,
+            _not_send: std::marker::PhantomData,
+        })
+    }
+
+    /// Queues `entry`; false if the queue is full and the kernel would not
+    /// take what is in it (then nothing was queued).
+    fn push(&mut self, entry: &squeue::Entry) -> bool {
+        // SAFETY (for callers' entries): every pointer an entry carries
+        // stays valid until the `io_uring_enter` that submits it returns.
+        while unsafe { self.ring.submission().push(entry) }.is_err() {
+            // Full: hand what is queued to the kernel and go on.
+            if let Err(e) = self.enter() {
+                tracing::warn!(error = %e, "io_uring submission queue stuck");
+                return false;
+            }
+        }
+        self.queued += 1;
+        true
+    }
+
+    /// Queues a send of `packet` on the connected socket `fd`.
+    ///
+    /// # Safety
+    /// `packet` must stay valid and unchanged until the next `complete`.
+    /// Returns false if it could not be queued (the frame is dropped).
+    pub(crate) unsafe fn send(&mut self, fd: RawFd, packet: &[u8]) -> bool {
+        let entry = opcode::Send::new(types::Fd(fd), packet.as_ptr(), packet.len() as u32)
+            .flags(libc::MSG_DONTWAIT)
+            .build()
+            .flags(squeue::Flags::SKIP_SUCCESS)
+            .user_data(SEND);
+        self.push(&entry)
+    }
+
+    /// Arms a multishot receive on `fd`; its datagrams complete under `key`
+    /// until `ReceiveEnded { key }`. The socket must stay open until then.
+    /// Returns false if it could not be queued (the socket is then still
+    /// to be read some other way).
+    pub(crate) fn arm_receive(&mut self, fd: RawFd, key: u32) -> bool {
+        let entry = opcode::RecvMulti::new(types::Fd(fd), BUFFER_GROUP)
+            .build()
+            .user_data(u64::from(key));
+        self.push(&entry)
+    }
+
+    /// Asks for the receive armed under `key` to end (its `ReceiveEnded`
+    /// follows). Returns false if the request could not be queued.
+    pub(crate) fn cancel_receive(&mut self, key: u32) -> bool {
+        let entry = opcode::AsyncCancel::new(u64::from(key))
+            .build()
+            .user_data(CANCEL);
+        self.push(&entry)
+    }
+
+    fn enter(&mut self) -> std::io::Result<usize> {
+        self.ring.submission().sync();
+        let queued = std::mem::take(&mut self.queued);
+        // SAFETY: plain io_uring_enter with no extra argument.
+        let result = unsafe {
+            self.ring.submitter().enter::<libc::sigset_t>(
+                queued,
+                0,
+                io_uring::EnterFlags::GETEVENTS.bits(),
+                None,
+            )
+        };
+        match result {
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => Ok(0),
+            other => other,
+        }
+    }
+
+    /// Submits what is queued (the tick's sends go out during this call)
+    /// and lets the kernel deliver what has arrived on armed sockets.
+    pub(crate) fn submit(&mut self) {
+        if let Err(e) = self.enter() {
+            tracing::warn!(error = %e, "io_uring_enter failed for RTP");
+        }
+    }
+
+    /// Hands every completion posted so far to `handle`.
+    pub(crate) fn reap(&mut self, mut handle: impl FnMut(Completion<'_>)) {
+        let mut given_back = false;
+        let mut completion = self.ring.completion();
+        completion.sync();
+        for cqe in &mut completion {
+            match cqe.user_data() {
+                SEND => handle(Completion::SendFailed),
+                CANCEL => {}
+                key => {
+                    let key = key as u32;
+                    if let Some(bid) = cqueue::buffer_select(cqe.flags()) {
+                        if let Ok(len) = usize::try_from(cqe.result()) {
+                            handle(Completion::Received {
+                                key,
+                                bytes: self.buffers.buffer(bid, len),
+                            });
+                        }
+                        self.buffers.give(bid);
+                        given_back = true;
+                    }
+                    if !cqueue::more(cqe.flags()) {
+                        handle(Completion::ReceiveEnded { key });
+                    }
+                }
+            }
+        }
+        drop(completion);
+        if given_back {
+            self.buffers.publish();
+        }
+    }
+}
+
+/// Whether this kernel lets us set up a ring (tests that must know which
+/// path the pacer took ask this).
+#[cfg(test)]
+pub(crate) fn usable() -> bool {
+    RtpRing::new().is_ok()
+}

@@ -1,0 +1,342 @@
+//! A pacer thread: its calls, spread over ten slots, and the loop that
+//! sends each call's next frame on its slot's tick and reads what the
+//! call received, through io_uring when the kernel allows it (`uring`) or
+//! with one system call per packet.
+
+use super::pacer::{FRAME, FRAME_SAMPLES, OutboundStream, PacerOptions, PacerStats, SLOTS};
+use super::packet::HEADER_LEN;
+use super::priority::Priority;
+use super::uring::{Completion, RtpRing};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+/// How a worker reads a call's socket.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// `recv_from` on each visit (the socket is not connected, or there
+    /// is no ring).
+    Polling,
+    /// A multishot receive is armed on the ring.
+    Armed,
+    /// Its cancellation is on the way; datagrams still completing are
+    /// dropped (the media moved, or the call ended).
+    Cancelling,
+}
+
+/// A call as a worker holds it.
+struct Entry {
+    stream: Arc<OutboundStream>,
+    /// The frame being sent; boxed so a pending ring send's pointer stays
+    /// put while the slab grows.
+    packet: Box<[u8; HEADER_LEN + FRAME_SAMPLES]>,
+    reading: Reading,
+    /// Off the slot list; freed once its armed receive has ended.
+    retired: bool,
+}
+
+/// One pacer thread's state: its calls by key (the key is also the
+/// `user_data` of a call's armed receive), the ten slots of keys, and the
+/// ring when io_uring is in use.
+struct WorkerLoop {
+    entries: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    slots: Vec<Vec<u32>>,
+    ring: Option<RtpRing>,
+    stats: Arc<PacerStats>,
+    receive_buffer: Vec<u8>,
+}
+
+impl WorkerLoop {
+    fn new(stats: Arc<PacerStats>, io_uring: bool) -> Self {
+        let ring = if io_uring {
+            match RtpRing::new() {
+                Ok(ring) => {
+                    stats.io_uring_workers.fetch_add(1, Ordering::Relaxed);
+                    Some(ring)
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "io_uring unavailable: RTP uses one system call per packet");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        WorkerLoop {
+            entries: Vec::new(),
+            free: Vec::new(),
+            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            ring,
+            stats,
+            receive_buffer: vec![0u8; 2048],
+        }
+    }
+
+    /// Adds a call to the slot with the fewest calls, the soonest from
+    /// tick `from` on among equals.
+    fn add(&mut self, stream: Arc<OutboundStream>, from: u64) {
+        let slot = (from..from + SLOTS)
+            .map(|t| (t % SLOTS) as usize)
+            .min_by_key(|&i| self.slots[i].len())
+            .unwrap_or(0);
+        let entry = Entry {
+            stream,
+            packet: Box::new([0u8; HEADER_LEN + FRAME_SAMPLES]),
+            reading: Reading::Polling,
+            retired: false,
+        };
+        let key = match self.free.pop() {
+            Some(key) => {
+                self.entries[key as usize] = Some(entry);
+                key
+            }
+            None => {
+                self.entries.push(Some(entry));
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.slots[slot].push(key);
+    }
+
+    fn entry(&mut self, key: u32) -> Option<&mut Entry> {
+        self.entries.get_mut(key as usize).and_then(Option::as_mut)
+    }
+
+    fn release(&mut self, key: u32) {
+        if let Some(slot) = self.entries.get_mut(key as usize)
+            && slot.take().is_some()
+        {
+            self.free.push(key);
+        }
+    }
+
+    /// Takes the slot's ended calls off it. A call with a receive armed
+    /// stays in the slab (its socket open) until the ring says the
+    /// receive has ended, so the port is not reused under it.
+    fn retire_closed(&mut self, slot: usize) {
+        let mut keys = std::mem::take(&mut self.slots[slot]);
+        keys.retain(|&key| {
+            let Some(entry) = self.entries[key as usize].as_mut() else {
+                return false;
+            };
+            if !entry.stream.is_closed() {
+                return true;
+            }
+            match entry.reading {
+                Reading::Polling => {
+                    self.entries[key as usize] = None;
+                    self.free.push(key);
+                }
+                Reading::Armed => {
+                    // If the cancellation cannot be queued the socket stays
+                    // open until the ring is dropped with the thread.
+                    entry.reading = Reading::Cancelling;
+                    entry.retired = true;
+                    if let Some(ring) = self.ring.as_mut() {
+                        ring.cancel_receive(key);
+                    }
+                }
+                Reading::Cancelling => entry.retired = true,
+            }
+            false
+        });
+        self.slots[slot] = keys;
+    }
+
+    /// Sends the next frame of every call in `slot`, recording the
+    /// lateness of each send made at once; returns how many were queued on
+    /// the ring (their lateness is taken once it has sent them), sent, and
+    /// failed.
+    fn send(&mut self, slot: usize, due: Instant) -> (u64, u64, u64) {
+        let (mut queued, mut sent, mut failed) = (0, 0, 0);
+        for i in 0..self.slots[slot].len() {
+            let key = self.slots[slot][i];
+            let Some(entry) = self.entries[key as usize].as_mut() else {
+                continue;
+            };
+            let Some((len, remote)) = entry.stream.next_frame(&mut entry.packet) else {
+                continue;
+            };
+            match (self.ring.as_mut(), remote) {
+                (Some(ring), None) => {
+                    // SAFETY: the boxed packet is neither freed nor written
+                    // before `submit` below (entries are retired only at
+                    // the start of a tick) and MSG_DONTWAIT sends complete
+                    // inside that submit.
+                    if unsafe { ring.send(entry.stream.fd(), &entry.packet[..len]) } {
+                        queued += 1;
+                    } else {
+                        failed += 1;
+                    }
+                    continue;
+                }
+                _ if entry.stream.send_now(&entry.packet[..len], remote) => sent += 1,
+                _ => failed += 1,
+            }
+            self.stats
+                .record_lateness(Instant::now().saturating_duration_since(due));
+        }
+        (queued, sent, failed)
+    }
+
+    /// Hands what the ring completed to the calls; returns failed sends.
+    fn reap(&mut self) -> u64 {
+        let Some(mut ring) = self.ring.take() else {
+            return 0;
+        };
+        let (mut failed, mut received) = (0, 0);
+        let mut ended = Vec::new();
+        ring.reap(|completion| match completion {
+            Completion::SendFailed => failed += 1,
+            Completion::Received { key, bytes } => {
+                if let Some(entry) = self.entries.get(key as usize).and_then(Option::as_ref)
+                    && entry.reading == Reading::Armed
+                {
+                    entry.stream.received(bytes);
+                    received += 1;
+                }
+            }
+            Completion::ReceiveEnded { key } => ended.push(key),
+        });
+        self.ring = Some(ring);
+        if received > 0 {
+            self.stats
+                .ring_receives
+                .fetch_add(received, Ordering::Relaxed);
+        }
+        for key in ended {
+            let retired = match self.entry(key) {
+                Some(entry) => {
+                    // Out of buffers or cancelled: read with recv_from
+                    // again, and arm anew on a later visit if still due.
+                    entry.reading = Reading::Polling;
+                    entry.retired
+                }
+                None => false,
+            };
+            if retired {
+                self.release(key);
+            }
+        }
+        failed
+    }
+
+    /// Reads what the slot's calls received that the ring does not read
+    /// for them, and moves calls between the two ways of reading: armed
+    /// once connected (strict RTP has latched), cancelled when the socket
+    /// is no longer connected (a re-INVITE moved the media).
+    fn receive(&mut self, slot: usize) {
+        for i in 0..self.slots[slot].len() {
+            let key = self.slots[slot][i];
+            let Some(entry) = self.entries[key as usize].as_mut() else {
+                continue;
+            };
+            match entry.reading {
+                Reading::Polling => {
+                    entry.stream.receive(&mut self.receive_buffer);
+                    if let Some(ring) = self.ring.as_mut()
+                        && entry.stream.is_connected()
+                        && ring.arm_receive(entry.stream.fd(), key)
+                    {
+                        entry.reading = Reading::Armed;
+                    }
+                }
+                Reading::Armed => {
+                    if let Some(ring) = self.ring.as_mut()
+                        && !entry.stream.is_connected()
+                        && ring.cancel_receive(key)
+                    {
+                        entry.reading = Reading::Cancelling;
+                    }
+                }
+                Reading::Cancelling => {}
+            }
+        }
+    }
+}
+
+/// A pacer thread's body: ticks every 2 ms until `stop`.
+pub(super) fn run(
+    incoming: Receiver<Arc<OutboundStream>>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<PacerStats>,
+    options: PacerOptions,
+) {
+    let mut priority = Priority::raise(options.realtime);
+    if priority.is_realtime() {
+        stats.realtime_workers.fetch_add(1, Ordering::Relaxed);
+    }
+    let mut worker = WorkerLoop::new(stats.clone(), options.io_uring);
+    let epoch = Instant::now();
+    let mut tick: u64 = 0;
+    let tick_length = FRAME / SLOTS as u32;
+    while !stop.load(Ordering::Acquire) {
+        while let Ok(stream) = incoming.try_recv() {
+            worker.add(stream, tick + 1);
+        }
+        let due = epoch + tick_length * tick as u32;
+        let now = Instant::now();
+        if priority.on_tick(now.saturating_duration_since(due), now) {
+            if priority.is_realtime() {
+                stats.realtime_workers.fetch_add(1, Ordering::Relaxed);
+            } else {
+                stats.realtime_workers.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let slot = (tick % SLOTS) as usize;
+        worker.retire_closed(slot);
+        let (queued, mut sent, mut failed) = worker.send(slot, due);
+        if let Some(ring) = worker.ring.as_mut() {
+            ring.submit();
+            stats.ring_sends.fetch_add(queued, Ordering::Relaxed);
+            // The ring's sends all count as late as the last of them.
+            let late = Instant::now().saturating_duration_since(due);
+            for _ in 0..queued {
+                stats.record_lateness(late);
+            }
+        }
+        let ring_failed = worker.reap();
+        sent += queued.saturating_sub(ring_failed);
+        failed += ring_failed;
+        // Reading comes after every send of the tick, so it never delays one.
+        worker.receive(slot);
+        stats.packets_sent.fetch_add(sent, Ordering::Relaxed);
+        if failed > 0 {
+            stats.send_failures.fetch_add(failed, Ordering::Relaxed);
+        }
+        tick += 1;
+        let next = epoch + tick_length * tick as u32;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::g711::Codec;
+    use std::net::UdpSocket;
+
+    #[test]
+    fn calls_that_start_in_step_are_spread_over_the_slots() {
+        let mut worker = WorkerLoop::new(Arc::new(PacerStats::new()), false);
+        // A caller that starts one call every 20 ms: each arrives when the
+        // same slot is next.
+        for i in 0..25 {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let stream =
+                OutboundStream::new(socket, "127.0.0.1:9".parse().unwrap(), Codec::Pcmu, 0);
+            worker.add(stream, 3 + i * SLOTS);
+        }
+        let sizes: Vec<usize> = worker.slots.iter().map(Vec::len).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), 25);
+        assert!(sizes.iter().all(|&n| n == 2 || n == 3), "{sizes:?}");
+        // Among equals the soonest slot is taken: the first call starts at
+        // once.
+        assert_eq!(worker.slots[3].len(), 3);
+    }
+}
