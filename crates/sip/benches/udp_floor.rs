@@ -3,8 +3,9 @@
 //! open sockets that are never read (the way a caller's phone drops what
 //! it cannot play), `send` from N sockets connected to those ports (what
 //! strict RTP does once it has learnt the peer), `sendto` to closed ports
-//! (what sipp's callers are), and `sendmmsg` of the same packets from one
-//! socket in batches of 64.
+//! (what sipp's callers are), `sendmmsg` of the same packets from one
+//! socket in batches of 64, and the connected sends handed to io_uring 64
+//! at a time with `MSG_DONTWAIT`, as the pacer does.
 //!
 //! Run: `cargo bench -p touchtone-sip --bench udp_floor` (`UDP_FLOOR_SOCKETS`,
 //! default 1000).
@@ -90,6 +91,38 @@ fn sendmmsg_all(socket: &UdpSocket, targets: &[SocketAddr]) {
     }
 }
 
+/// Sends one packet on each connected socket per round through io_uring,
+/// 64 per `io_uring_enter`; successful sends post no completion.
+fn io_uring_all(sockets: &[UdpSocket]) {
+    use io_uring::{IoUring, opcode, squeue, types};
+    let mut ring: IoUring = match IoUring::builder().setup_single_issuer().build(256) {
+        Ok(ring) => ring,
+        Err(e) => {
+            println!("io_uring unavailable here: {e}");
+            return;
+        }
+    };
+    for _ in 0..ROUNDS {
+        for chunk in sockets.chunks(64) {
+            for s in chunk {
+                let entry = opcode::Send::new(
+                    types::Fd(s.as_raw_fd()),
+                    PACKET.as_ptr(),
+                    PACKET.len() as u32,
+                )
+                .flags(libc::MSG_DONTWAIT)
+                .build()
+                .flags(squeue::Flags::SKIP_SUCCESS);
+                // SAFETY: PACKET is a static; the queue has room for 64.
+                unsafe { ring.submission().push(&entry) }.expect("room for 64 entries");
+            }
+            ring.submit().expect("io_uring_enter");
+            // Failures (full socket buffers) complete; drop them.
+            ring.completion().for_each(drop);
+        }
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("UDP_FLOOR_SOCKETS")
         .ok()
@@ -118,6 +151,9 @@ fn main() {
                 let _ = s.send(&PACKET);
             }
         }
+    });
+    per_packet("io_uring x64, N connected sockets", n, || {
+        io_uring_all(&connected)
     });
     per_packet("sendmmsg x64, one socket to N open ports", n, || {
         sendmmsg_all(&senders[0], &open)
