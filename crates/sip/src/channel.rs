@@ -289,7 +289,7 @@ impl Channel {
 mod tests {
     use super::*;
     use crate::g711::Codec;
-    use crate::rtp::pacer::Pacer;
+    use crate::rtp::pacer::{Pacer, PacerOptions};
     use crate::rtp::session::{InBandDtmf, MediaParams};
 
     struct Harness {
@@ -350,7 +350,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_first_digit_timeout_ends_an_empty_collection() {
-        let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
+        let pacer = Pacer::start(1, PacerOptions::default()).unwrap();
         let (mut ch, _h) = channel(&pacer);
         let started = tokio::time::Instant::now();
         let got = ch.play_and_collect(&[], &spec()).await.unwrap();
@@ -366,7 +366,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_inter_digit_timeout_runs_from_the_last_key() {
-        let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
+        let pacer = Pacer::start(1, PacerOptions::default()).unwrap();
         let (mut ch, h) = channel(&pacer);
         let digits = h.digits.clone();
         let started = tokio::time::Instant::now();
@@ -389,7 +389,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn terminator_and_max_digits_end_collection() {
-        let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
+        let pacer = Pacer::start(1, PacerOptions::default()).unwrap();
         let (mut ch, h) = channel(&pacer);
         let digits = h.digits.clone();
         for c in "12#9".chars() {
@@ -419,7 +419,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_hang_up_ends_a_collection_at_once() {
-        let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
+        let pacer = Pacer::start(1, PacerOptions::default()).unwrap();
         let (mut ch, h) = channel(&pacer);
         let ended = h.ended.clone();
         tokio::spawn(async move {
@@ -440,7 +440,7 @@ mod tests {
 
     #[tokio::test]
     async fn barge_in_stops_a_prompt_and_keeps_the_key() {
-        let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
+        let pacer = Pacer::start(1, PacerOptions::default()).unwrap();
         let (mut ch, h) = channel(&pacer);
         let digits = h.digits.clone();
         tokio::spawn(async move {
@@ -468,7 +468,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_barge_in_keys_during_the_prompt_are_dropped() {
-        let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
+        let pacer = Pacer::start(1, PacerOptions::default()).unwrap();
         let (mut ch, h) = channel(&pacer);
         let digits = h.digits.clone();
         digits.send(key('5')).await.unwrap();

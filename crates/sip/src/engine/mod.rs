@@ -120,10 +120,10 @@ pub struct EngineStats {
     pub send_lateness_max_bucket: Duration,
     /// Pacer threads using io_uring, and the packets sent and read by it.
     pub io_uring_workers: usize,
-    /// Pacer threads at real-time priority now.
-    pub realtime_workers: usize,
     pub ring_sends: u64,
     pub ring_receives: u64,
+    /// Pacer threads at real-time priority now.
+    pub realtime_workers: usize,
 }
 
 impl Engine {

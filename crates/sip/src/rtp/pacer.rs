@@ -398,10 +398,10 @@ pub struct PacerStats {
     /// Worker threads whose RTP goes through io_uring, and the packets
     /// they sent and read that way.
     pub io_uring_workers: AtomicUsize,
-    /// Worker threads running at real-time priority now.
-    pub realtime_workers: AtomicUsize,
     pub ring_sends: AtomicU64,
     pub ring_receives: AtomicU64,
+    /// Worker threads running at real-time priority now.
+    pub realtime_workers: AtomicUsize,
     pub send_failures: AtomicU64,
     lateness: Box<[AtomicU64]>,
 }
