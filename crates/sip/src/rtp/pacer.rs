@@ -165,12 +165,12 @@ impl OutboundStream {
     /// Undoes `connect` (the peer's media moved): packets from any source
     /// are read again and the next one latches.
     pub(crate) fn relearn_source(&self) {
-        if let Some(inbound) = self
-            .inbound
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_mut()
-        {
+        // The receiving half stays locked until the socket is
+        // disconnected, so no packet is read and latched in between (it
+        // would latch the old peer again, or, read by the ring, an unknown
+        // source).
+        let mut inbound = self.inbound.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(inbound) = inbound.as_mut() {
             inbound.forget_source();
         }
         let mut st = self.state();
@@ -373,10 +373,8 @@ impl OutboundStream {
         }
     }
 
-    /// Handles one datagram read for this stream by io_uring, which reads
-    /// only connected sockets: it came from the latched peer.
-    pub(super) fn received(&self, bytes: &[u8]) {
-        let from = self.state().remote;
+    /// Handles one datagram read for this stream by io_uring.
+    pub(super) fn received(&self, bytes: &[u8], from: SocketAddr) {
         let mut inbound = self.inbound.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(inbound) = inbound.as_mut() {
             inbound.handle(bytes, from, self);

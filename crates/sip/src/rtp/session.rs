@@ -352,6 +352,51 @@ mod tests {
         }
     }
 
+    /// A re-INVITE moves the media of a call whose socket the ring reads;
+    /// the first packet after the move comes from behind a NAT, not from
+    /// the address the SDP gave. Symmetric RTP must latch where it came
+    /// from. (The ring once read connected sockets without source
+    /// addresses, so such a packet, arriving before the pacer's next visit
+    /// cancelled that receive, latched the SDP's address, and the kernel
+    /// then dropped the peer's real packets.)
+    #[test]
+    fn after_a_move_the_first_packet_latches_its_real_source() {
+        let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
+        let port = touchtone_testkit::programs::free_udp_port();
+        let socket = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let params = MediaParams {
+            remote: "127.0.0.1:9".parse().unwrap(),
+            codec: Codec::Pcmu,
+            payload_type: 0,
+            telephone_event: None,
+            own_telephone_event: None,
+            in_band: InBandDtmf::Never,
+            strict: true,
+        };
+        let (digits, _digit_rx) = mpsc::channel(4);
+        let media = MediaSession::start(socket, params, &pacer, digits).unwrap();
+        let ours = media.local;
+        let mut peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.send_to(&pcmu_packet(1), ours).unwrap();
+        wait_for(&media, peer.local_addr().unwrap(), true);
+        for moves in 1..=5 {
+            // Two visits: the ring's receive is armed.
+            std::thread::sleep(Duration::from_millis(45));
+            let announced = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let behind_nat = UdpSocket::bind("127.0.0.1:0").unwrap();
+            media.update(announced.local_addr().unwrap(), Codec::Pcmu, 0, true);
+            behind_nat.send_to(&pcmu_packet(1), ours).unwrap();
+            wait_for(&media, behind_nat.local_addr().unwrap(), true);
+            assert_eq!(
+                media.counters.packets_received.load(Ordering::Relaxed),
+                1 + moves
+            );
+            peer = behind_nat;
+        }
+        drop(peer);
+    }
+
     #[track_caller]
     fn wait_for_received(media: &MediaSession, want: u64) {
         let deadline = Instant::now() + Duration::from_secs(2);

@@ -5,12 +5,14 @@
 //! finds nothing (`EAGAIN`). Here a tick's sends for every call in the slot
 //! go to the kernel in one `io_uring_enter`, and a call whose socket is
 //! connected to its peer (strict RTP, after the first packet) has one
-//! multishot receive armed on it: the kernel reads each arriving packet
-//! into a buffer of a shared buffer ring while it runs the ring's deferred
-//! work in that same `io_uring_enter`, so reading costs no system call at
-//! all. Calls that are not connected (before the first packet, strict RTP
-//! off, after a re-INVITE moved the media) are read with `recv_from` as on
-//! the plain path, because they need each packet's source address.
+//! multishot `recvmsg` armed on it: the kernel reads each arriving packet,
+//! with its source address, into a buffer of a shared buffer ring while it
+//! runs the ring's deferred work in that same `io_uring_enter`, so reading
+//! costs no system call at all. The source address matters after a
+//! re-INVITE moves the media: the socket is disconnected and the next
+//! packet, whoever sends it, latches. Calls not yet connected (before the
+//! first packet, or with strict RTP off) are read with `recv_from` as on
+//! the plain path.
 //!
 //! The `io-uring` crate (tokio-rs) gives the ring, the opcodes and the
 //! registration calls; what is written here is the buffer ring's
@@ -25,6 +27,7 @@
 
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU16, Ordering};
 
@@ -40,6 +43,8 @@ const BUFFERS: u16 = 2048;
 /// longest common packet time (60 ms is 492 bytes). A longer datagram is
 /// cut to this length, which no RTP we negotiate produces.
 const BUFFER_LEN: usize = 1536;
+/// Room for the source address in each buffer (IPv4 or IPv6).
+const NAME_LEN: usize = std::mem::size_of::<libc::sockaddr_in6>();
 const BUFFER_GROUP: u16 = 0x7470;
 
 /// `user_data` of a send (only failures complete).
@@ -51,8 +56,12 @@ const CANCEL: u64 = u64::MAX - 1;
 pub(crate) enum Completion<'a> {
     /// A send failed (the frame is dropped).
     SendFailed,
-    /// A datagram arrived for the receive armed under `key`.
-    Received { key: u32, bytes: &'a [u8] },
+    /// A datagram arrived from `from` for the receive armed under `key`.
+    Received {
+        key: u32,
+        bytes: &'a [u8],
+        from: SocketAddr,
+    },
     /// The receive armed under `key` has ended (cancelled, out of buffers,
     /// or the socket failed): nothing more will come for that key.
     ReceiveEnded { key: u32 },
@@ -134,6 +143,9 @@ pub(crate) struct RtpRing {
     // could still write into them.
     ring: IoUring,
     buffers: BufferRing,
+    /// What the multishot receives ask for besides the payload: only the
+    /// source address. Boxed: the kernel reads it through a pointer.
+    msghdr: Box<libc::msghdr>,
     queued: u32,
     _not_send: std::marker::PhantomData<*const ()>,
 }
@@ -161,9 +173,13 @@ impl RtpRing {
                 0,
             )?;
         }
+        // SAFETY: an all-zero msghdr is valid (no buffers, no control).
+        let mut msghdr: Box<libc::msghdr> = Box::new(unsafe { std::mem::zeroed() });
+        msghdr.msg_namelen = NAME_LEN as libc::socklen_t;
         Ok(RtpRing {
             ring,
             buffers,
+            msghdr,
             queued: 0,
             _not_send: std::marker::PhantomData,
         })
@@ -204,7 +220,7 @@ impl RtpRing {
     /// Returns false if it could not be queued (the socket is then still
     /// to be read some other way).
     pub(crate) fn arm_receive(&mut self, fd: RawFd, key: u32) -> bool {
-        let entry = opcode::RecvMulti::new(types::Fd(fd), BUFFER_GROUP)
+        let entry = opcode::RecvMsgMulti::new(types::Fd(fd), &*self.msghdr, BUFFER_GROUP)
             .build()
             .user_data(u64::from(key));
         self.push(&entry)
@@ -257,10 +273,17 @@ impl RtpRing {
                 key => {
                     let key = key as u32;
                     if let Some(bid) = cqueue::buffer_select(cqe.flags()) {
-                        if let Ok(len) = usize::try_from(cqe.result()) {
+                        if let Ok(len) = usize::try_from(cqe.result())
+                            && let Ok(out) = types::RecvMsgOut::parse(
+                                self.buffers.buffer(bid, len),
+                                &self.msghdr,
+                            )
+                            && let Some(from) = socket_addr(out.name_data())
+                        {
                             handle(Completion::Received {
                                 key,
-                                bytes: self.buffers.buffer(bid, len),
+                                bytes: out.payload_data(),
+                                from,
                             });
                         }
                         self.buffers.give(bid);
@@ -276,6 +299,34 @@ impl RtpRing {
         if given_back {
             self.buffers.publish();
         }
+    }
+}
+
+/// The source address the kernel wrote for a received datagram (a
+/// `sockaddr_in` or `sockaddr_in6`); None for anything else.
+fn socket_addr(name: &[u8]) -> Option<SocketAddr> {
+    let family = libc::sa_family_t::from_ne_bytes(name.get(..2)?.try_into().ok()?);
+    match i32::from(family) {
+        libc::AF_INET if name.len() >= std::mem::size_of::<libc::sockaddr_in>() => {
+            // SAFETY: the length is checked; read_unaligned copes with the
+            // buffer's alignment.
+            let sin = unsafe { name.as_ptr().cast::<libc::sockaddr_in>().read_unaligned() };
+            Some(SocketAddr::from((
+                Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 if name.len() >= std::mem::size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: as above.
+            let sin6 = unsafe { name.as_ptr().cast::<libc::sockaddr_in6>().read_unaligned() };
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(sin6.sin6_addr.s6_addr),
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
     }
 }
 

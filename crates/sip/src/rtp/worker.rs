@@ -20,8 +20,8 @@ enum Reading {
     Polling,
     /// A multishot receive is armed on the ring.
     Armed,
-    /// Its cancellation is on the way; datagrams still completing are
-    /// dropped (the media moved, or the call ended).
+    /// Its cancellation is on the way (the call ended); datagrams still
+    /// completing are dropped.
     Cancelling,
 }
 
@@ -190,11 +190,11 @@ impl WorkerLoop {
         let mut ended = Vec::new();
         ring.reap(|completion| match completion {
             Completion::SendFailed => failed += 1,
-            Completion::Received { key, bytes } => {
+            Completion::Received { key, bytes, from } => {
                 if let Some(entry) = self.entries.get(key as usize).and_then(Option::as_ref)
                     && entry.reading == Reading::Armed
                 {
-                    entry.stream.received(bytes);
+                    entry.stream.received(bytes, from);
                     received += 1;
                 }
             }
@@ -224,9 +224,10 @@ impl WorkerLoop {
     }
 
     /// Reads what the slot's calls received that the ring does not read
-    /// for them, and moves calls between the two ways of reading: armed
-    /// once connected (strict RTP has latched), cancelled when the socket
-    /// is no longer connected (a re-INVITE moved the media).
+    /// for them, and arms the ring's receive on a call once its socket is
+    /// connected (strict RTP has latched). An armed receive stays when a
+    /// re-INVITE disconnects the socket: it reports each packet's source,
+    /// so the next one latches as `recv_from` would.
     fn receive(&mut self, slot: usize) {
         for i in 0..self.slots[slot].len() {
             let key = self.slots[slot][i];
@@ -243,15 +244,7 @@ impl WorkerLoop {
                         entry.reading = Reading::Armed;
                     }
                 }
-                Reading::Armed => {
-                    if let Some(ring) = self.ring.as_mut()
-                        && !entry.stream.is_connected()
-                        && ring.cancel_receive(key)
-                    {
-                        entry.reading = Reading::Cancelling;
-                    }
-                }
-                Reading::Cancelling => {}
+                Reading::Armed | Reading::Cancelling => {}
             }
         }
     }
