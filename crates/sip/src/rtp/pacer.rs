@@ -564,6 +564,36 @@ mod tests {
         (pacer, receiver, stream)
     }
 
+    /// One packet as received, owned.
+    struct Received {
+        marker: bool,
+        payload_type: u8,
+        sequence: u16,
+        timestamp: u32,
+        ssrc: u32,
+        payload: Vec<u8>,
+    }
+
+    /// Receives `n` packets; also returns how long that took from the first.
+    fn receive(receiver: &UdpSocket, n: usize) -> (Vec<Received>, Duration) {
+        let mut buf = [0u8; 512];
+        let mut packets = Vec::new();
+        let start = Instant::now();
+        for _ in 0..n {
+            let len = receiver.recv(&mut buf).unwrap();
+            let p = RtpPacket::parse(&buf[..len]).unwrap();
+            packets.push(Received {
+                marker: p.marker,
+                payload_type: p.payload_type,
+                sequence: p.sequence,
+                timestamp: p.timestamp,
+                ssrc: p.ssrc,
+                payload: p.payload.to_vec(),
+            });
+        }
+        (packets, start.elapsed())
+    }
+
     #[test]
     fn a_prompt_sequence_is_sent_back_to_back_at_twenty_milliseconds() {
         let (pacer, receiver, stream) = loopback_stream();
@@ -572,34 +602,20 @@ mod tests {
         stream.enqueue(Arc::from(vec![1u8; 250]), None);
         stream.enqueue(Arc::from(vec![2u8; 250]), Some(done_tx));
         pacer.add(stream.clone()).unwrap();
-        let mut buf = [0u8; 512];
-        let mut packets = Vec::new();
-        let start = Instant::now();
-        for _ in 0..10 {
-            let n = receiver.recv(&mut buf).unwrap();
-            let p = RtpPacket::parse(&buf[..n]).unwrap();
-            packets.push((
-                p.marker,
-                p.sequence,
-                p.timestamp,
-                p.ssrc,
-                p.payload.to_vec(),
-            ));
-        }
-        let elapsed = start.elapsed();
+        let (packets, elapsed) = receive(&receiver, 10);
         stream.close();
         assert!(
             done_rx.blocking_recv().is_ok(),
             "the last prompt's completion fired"
         );
         // Marker on the first packet only; sequence +1 and timestamp +160.
-        assert!(packets[0].0 && packets[1..].iter().all(|p| !p.0));
+        assert!(packets[0].marker && packets[1..].iter().all(|p| !p.marker));
         for w in packets.windows(2) {
-            assert_eq!(w[1].1, w[0].1.wrapping_add(1));
-            assert_eq!(w[1].2, w[0].2.wrapping_add(160));
-            assert_eq!(w[1].3, w[0].3);
+            assert_eq!(w[1].sequence, w[0].sequence.wrapping_add(1));
+            assert_eq!(w[1].timestamp, w[0].timestamp.wrapping_add(160));
+            assert_eq!(w[1].ssrc, w[0].ssrc);
         }
-        let audio: Vec<u8> = packets.iter().flat_map(|p| p.4.clone()).collect();
+        let audio: Vec<u8> = packets.iter().flat_map(|p| p.payload.clone()).collect();
         assert!(audio[..250].iter().all(|&b| b == 1));
         assert!(audio[250..500].iter().all(|&b| b == 2));
         assert!(
@@ -620,21 +636,13 @@ mod tests {
         stream.state().connected = true;
         stream.enqueue(Arc::from(vec![7u8; 400]), None);
         pacer.add(stream.clone()).unwrap();
-        let mut buf = [0u8; 512];
-        let mut packets = Vec::new();
-        let start = Instant::now();
-        for _ in 0..10 {
-            let n = receiver.recv(&mut buf).unwrap();
-            let p = RtpPacket::parse(&buf[..n]).unwrap();
-            packets.push((p.sequence, p.timestamp, p.payload.to_vec()));
-        }
-        let elapsed = start.elapsed();
+        let (packets, elapsed) = receive(&receiver, 10);
         stream.close();
         for w in packets.windows(2) {
-            assert_eq!(w[1].0, w[0].0.wrapping_add(1));
-            assert_eq!(w[1].1, w[0].1.wrapping_add(160));
+            assert_eq!(w[1].sequence, w[0].sequence.wrapping_add(1));
+            assert_eq!(w[1].timestamp, w[0].timestamp.wrapping_add(160));
         }
-        let audio: Vec<u8> = packets.iter().flat_map(|p| p.2.clone()).collect();
+        let audio: Vec<u8> = packets.iter().flat_map(|p| p.payload.clone()).collect();
         assert!(audio[..400].iter().all(|&b| b == 7) && audio[400..].iter().all(|&b| b == 0xFF));
         assert!(elapsed >= Duration::from_millis(175), "{elapsed:?}");
         let ring_sends = pacer.stats.ring_sends.load(Ordering::Relaxed);
@@ -662,48 +670,44 @@ mod tests {
         let (done_tx, done_rx) = oneshot::channel();
         assert!(stream.send_events(&[4, 11], 100, 60, done_tx));
         pacer.add(stream.clone()).unwrap();
-        let mut buf = [0u8; 512];
         let mut dedupe = EventDeduplicator::default();
         let mut keys = String::new();
-        let mut packets = Vec::new();
-        while packets.len() < 24 {
-            let n = receiver.recv(&mut buf).unwrap();
-            let p = RtpPacket::parse(&buf[..n]).unwrap();
-            packets.push((
-                p.payload_type,
-                p.marker,
-                p.sequence,
-                p.timestamp,
-                p.payload.to_vec(),
-            ));
-        }
+        let (packets, _) = receive(&receiver, 24);
         stream.close();
         assert!(done_rx.blocking_recv().is_ok());
         for w in packets.windows(2) {
-            assert_eq!(w[1].2, w[0].2.wrapping_add(1), "sequence numbers run on");
+            assert_eq!(
+                w[1].sequence,
+                w[0].sequence.wrapping_add(1),
+                "sequence numbers run on"
+            );
         }
         // First key: 5 growing packets then 3 end packets, one timestamp, marker first.
         let first: Vec<_> = packets.iter().take(8).collect();
-        assert!(first.iter().all(|p| p.0 == 101 && p.3 == first[0].3));
-        assert!(first[0].1 && first[1..].iter().all(|p| !p.1));
+        assert!(
+            first
+                .iter()
+                .all(|p| p.payload_type == 101 && p.timestamp == first[0].timestamp)
+        );
+        assert!(first[0].marker && first[1..].iter().all(|p| !p.marker));
         let events: Vec<TelephoneEvent> = first
             .iter()
-            .map(|p| TelephoneEvent::parse(&p.4).unwrap())
+            .map(|p| TelephoneEvent::parse(&p.payload).unwrap())
             .collect();
         assert_eq!(
             events.iter().map(|e| e.duration).collect::<Vec<_>>(),
             vec![160, 320, 480, 640, 800, 800, 800, 800]
         );
         assert_eq!(events.iter().filter(|e| e.end).count(), 3);
-        for (_, _, seq, ts, payload) in &packets {
-            if let Some(ev) = TelephoneEvent::parse(payload).filter(|_| payload.len() == 4)
-                && let Some(d) = dedupe.on_packet(*seq, *ts, &ev)
+        for p in &packets {
+            if let Some(ev) = TelephoneEvent::parse(&p.payload).filter(|_| p.payload.len() == 4)
+                && let Some(d) = dedupe.on_packet(p.sequence, p.timestamp, &ev)
             {
                 keys.push(d.as_char());
             }
         }
         assert_eq!(keys, "4#");
         // Audio (PCMU silence) fills the gap between the keys.
-        assert!(packets.iter().any(|p| p.0 == 0));
+        assert!(packets.iter().any(|p| p.payload_type == 0));
     }
 }
