@@ -32,8 +32,6 @@ struct Entry {
     /// put while the slab grows.
     packet: Box<[u8; HEADER_LEN + FRAME_SAMPLES]>,
     reading: Reading,
-    /// Off the slot list; freed once its armed receive has ended.
-    retired: bool,
 }
 
 /// One pacer thread's state: its calls by key (the key is also the
@@ -85,7 +83,6 @@ impl WorkerLoop {
             stream,
             packet: Box::new([0u8; HEADER_LEN + FRAME_SAMPLES]),
             reading: Reading::Polling,
-            retired: false,
         };
         let key = match self.free.pop() {
             Some(key) => {
@@ -100,15 +97,13 @@ impl WorkerLoop {
         self.slots[slot].push(key);
     }
 
-    fn entry(&mut self, key: u32) -> Option<&mut Entry> {
-        self.entries.get_mut(key as usize).and_then(Option::as_mut)
-    }
-
-    fn release(&mut self, key: u32) {
-        if let Some(slot) = self.entries.get_mut(key as usize)
+    /// Frees a call's place in the slab (its socket closes with the last
+    /// reference).
+    fn release(entries: &mut [Option<Entry>], free: &mut Vec<u32>, key: u32) {
+        if let Some(slot) = entries.get_mut(key as usize)
             && slot.take().is_some()
         {
-            self.free.push(key);
+            free.push(key);
         }
     }
 
@@ -125,20 +120,18 @@ impl WorkerLoop {
                 return true;
             }
             match entry.reading {
-                Reading::Polling => {
-                    self.entries[key as usize] = None;
-                    self.free.push(key);
-                }
+                Reading::Polling => Self::release(&mut self.entries, &mut self.free, key),
                 Reading::Armed => {
                     // If the cancellation cannot be queued the socket stays
                     // open until the ring is dropped with the thread.
                     entry.reading = Reading::Cancelling;
-                    entry.retired = true;
                     if let Some(ring) = self.ring.as_mut() {
                         ring.cancel_receive(key);
                     }
                 }
-                Reading::Cancelling => entry.retired = true,
+                // Only an ended call's receive is cancelled: it is off
+                // every slot already.
+                Reading::Cancelling => {}
             }
             false
         });
@@ -207,17 +200,16 @@ impl WorkerLoop {
                 .fetch_add(received, Ordering::Relaxed);
         }
         for key in ended {
-            let retired = match self.entry(key) {
-                Some(entry) => {
-                    // Out of buffers or cancelled: read with recv_from
-                    // again, and arm anew on a later visit if still due.
-                    entry.reading = Reading::Polling;
-                    entry.retired
-                }
-                None => false,
+            let Some(entry) = self.entries.get_mut(key as usize).and_then(Option::as_mut) else {
+                continue;
             };
-            if retired {
-                self.release(key);
+            if entry.reading == Reading::Cancelling {
+                // The call had ended: its socket can close now.
+                Self::release(&mut self.entries, &mut self.free, key);
+            } else {
+                // Out of buffers or a socket error: read with recv_from
+                // again, and arm anew on a later visit.
+                entry.reading = Reading::Polling;
             }
         }
         failed
