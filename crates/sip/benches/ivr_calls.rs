@@ -13,9 +13,12 @@
 //! caller, listening on its media ports and sending caller audio;
 //! `IVR_BENCH_STRICT=0` turns strict RTP off, so sockets stay unconnected;
 //! `IVR_BENCH_URING=0` makes the pacer use one system call per packet
-//! instead of io_uring; the generator inherits both; `IVR_BENCH_RT=0`
+//! instead of io_uring; the generator inherits both (`IVR_BENCH_GEN_URING`
+//! sets its io_uring apart); `IVR_BENCH_RT=0`
 //! keeps the engine's pacer threads at normal priority (the generator's
-//! always are: it stands for phones elsewhere, not for this server)).
+//! always are: it stands for phones elsewhere, not for this server);
+//! `IVR_BENCH_CALLER_AUDIO=0` makes the generator's callers suppress
+//! silence, sending only their key presses, like sipp's callers).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -143,20 +146,42 @@ fn rss_bytes() -> u64 {
         * 1024
 }
 
+/// An on/off setting from the environment: on unless set to "0".
+fn switch(name: &str, default: bool) -> bool {
+    std::env::var(name).map_or(default, |v| v != "0")
+}
+
 /// Strict RTP (connected sockets) unless `IVR_BENCH_STRICT=0`; the
 /// generator process inherits the setting.
 fn strict_rtp() -> bool {
-    std::env::var("IVR_BENCH_STRICT").map_or(true, |v| v != "0")
+    switch("IVR_BENCH_STRICT", true)
 }
 
-/// io_uring for RTP unless `IVR_BENCH_URING=0` (inherited likewise).
+/// io_uring for the engine's RTP unless `IVR_BENCH_URING=0`.
 fn rtp_io_uring() -> bool {
-    std::env::var("IVR_BENCH_URING").map_or(true, |v| v != "0")
+    switch("IVR_BENCH_URING", true)
+}
+
+/// io_uring for the generator's RTP: as the engine's unless
+/// `IVR_BENCH_GEN_URING` says otherwise. On loopback the sender's system
+/// call delivers each packet into the receiver's socket and wakes whoever
+/// waits on it, so a generator with a receive armed on every socket makes
+/// the engine's sends dearer than they would be towards phones elsewhere.
+fn generator_io_uring() -> bool {
+    switch("IVR_BENCH_GEN_URING", rtp_io_uring())
+}
+
+/// The generator's callers send audio all call long, as a phone without
+/// silence suppression does, unless `IVR_BENCH_CALLER_AUDIO=0`: then they
+/// send only their key presses, as sipp's `play_dtmf` callers (and the
+/// Asterisk comparison's) do.
+fn caller_audio() -> bool {
+    switch("IVR_BENCH_CALLER_AUDIO", true)
 }
 
 /// Real-time pacer threads for the engine unless `IVR_BENCH_RT=0`.
 fn rtp_realtime() -> bool {
-    std::env::var("IVR_BENCH_RT").map_or(true, |v| v != "0")
+    switch("IVR_BENCH_RT", true)
 }
 
 async fn run_level(concurrent: u32, rate: u32) {
@@ -336,8 +361,8 @@ fn spawn_generator(
 /// Generator mode: places `total` calls to `target`, `concurrent` at a
 /// time, `rate` new calls a second; each keys the same digits at the same
 /// moments as `ivr_load.xml` (RFC 4733, with caller audio flowing both
-/// ways, as a real phone's) and hangs up at 30.4 s. Exits non-zero if any
-/// call failed.
+/// ways, as a real phone's, unless `IVR_BENCH_CALLER_AUDIO=0`) and hangs
+/// up at 30.4 s. Exits non-zero if any call failed.
 async fn generate(target: SocketAddr, concurrent: usize, rate: u32, total: usize) -> bool {
     let config = SipConfig {
         udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
@@ -346,8 +371,9 @@ async fn generate(target: SocketAddr, concurrent: usize, rate: u32, total: usize
         max_calls: 20_000,
         rtp_timeout_secs: 0,
         strict_rtp: strict_rtp(),
-        rtp_io_uring: rtp_io_uring(),
+        rtp_io_uring: generator_io_uring(),
         rtp_realtime: false,
+        rtp_send_silence: caller_audio(),
         ..SipConfig::default()
     };
     struct Refuse;
@@ -425,7 +451,7 @@ fn main() {
         .collect();
     let rate = env_or("IVR_BENCH_RATE", 50);
     println!(
-        "ivr_calls: {} cores, strict RTP {}, io_uring {}, real-time pacers {}",
+        "ivr_calls: {} cores, strict RTP {}, io_uring {} (generator {}), real-time pacers {}, generator's callers send {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if strict_rtp() {
             "on (connected sockets)"
@@ -433,7 +459,13 @@ fn main() {
             "off"
         },
         if rtp_io_uring() { "on" } else { "off" },
+        if generator_io_uring() { "on" } else { "off" },
         if rtp_realtime() { "on" } else { "off" },
+        if caller_audio() {
+            "audio all call long"
+        } else {
+            "only key presses"
+        },
     );
     if let [level] = levels[..] {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");

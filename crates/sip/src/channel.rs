@@ -311,6 +311,7 @@ mod tests {
             own_telephone_event: Some(101),
             in_band: InBandDtmf::Never,
             strict: true,
+            send_silence: true,
         };
         let (digit_tx, digit_rx) = mpsc::channel(16);
         let media = Arc::new(MediaSession::start(socket, params, pacer, digit_tx.clone()).unwrap());

@@ -41,6 +41,13 @@ pub struct SipConfig {
     /// exempt. Five minutes by default: a caller's phone that suppresses
     /// silence may send nothing while it listens to a long prompt.
     pub rtp_timeout_secs: u64,
+    /// Send silence between prompts (the default), as most phones and
+    /// trunks expect. False suppresses it (RFC 3551 §4.1): nothing is sent
+    /// while nothing plays, and the next packet starts a talkspurt with
+    /// the marker bit. That saves a packet every 20 ms of every idle call,
+    /// but some NATs and session border controllers drop a call's media
+    /// binding, or hang up, when one side falls silent.
+    pub rtp_send_silence: bool,
     /// Threads that pace outgoing RTP (0 = one per CPU).
     pub pacer_threads: usize,
     /// Batch each pacer thread's RTP sends and receives through io_uring
@@ -76,6 +83,7 @@ impl Default for SipConfig {
             in_band_dtmf: InBandDtmf::Auto,
             strict_rtp: true,
             rtp_timeout_secs: 300,
+            rtp_send_silence: true,
             pacer_threads: 0,
             rtp_io_uring: true,
             rtp_realtime: true,

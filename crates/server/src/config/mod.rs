@@ -750,6 +750,7 @@ max_backoff_secs = 3600
 # strict_rtp = true                      # media only from the first source heard
 # rtp_io_uring = true                    # batch RTP I/O (falls back when the kernel refuses)
 # rtp_realtime = true                    # real-time priority for audio (needs CAP_SYS_NICE)
+# rtp_send_silence = true                # false: send nothing between prompts (RFC 3551 silence suppression)
 # [sip.tls]
 # listen = "0.0.0.0:5061"
 # cert = "/etc/touchtone/sip-cert.pem"

@@ -381,6 +381,7 @@ fn start_call(
         own_telephone_event: local_media.telephone_event,
         in_band: inner.config.in_band_dtmf,
         strict: inner.config.strict_rtp,
+        send_silence: inner.config.rtp_send_silence,
     };
     let media = Arc::new(MediaSession::start(
         socket,

@@ -65,6 +65,9 @@ pub struct StreamState {
     pub payload_type: u8,
     /// The socket is connected to `remote` (strict RTP, after latching).
     pub(crate) connected: bool,
+    /// Send silence while nothing is queued (false: send nothing then,
+    /// RFC 3551 §4.1 silence suppression).
+    pub(crate) send_silence: bool,
     ssrc: u32,
     sequence: u16,
     timestamp: u32,
@@ -125,6 +128,7 @@ impl OutboundStream {
                 codec,
                 payload_type,
                 connected: false,
+                send_silence: true,
                 // RFC 3550 §5.1: random SSRC, initial sequence and timestamp.
                 ssrc: rand::random(),
                 sequence: rand::random(),
@@ -315,8 +319,20 @@ impl OutboundStream {
     }
 
     /// Builds the next 20 ms of audio (queued prompts, then silence) into
-    /// `packet`, returning its length.
-    fn audio_frame(st: &mut StreamState, packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES]) -> usize {
+    /// `packet`, returning its length; None when nothing is queued and the
+    /// stream suppresses silence. A suppressed frame still moves the
+    /// timestamp on (it counts sampling instants, RFC 3550 §5.1) but not
+    /// the sequence number, and the next packet sent carries the marker
+    /// bit that starts a talkspurt (RFC 3551 §4.1).
+    fn audio_frame(
+        st: &mut StreamState,
+        packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES],
+    ) -> Option<usize> {
+        if !st.send_silence && st.queue.is_empty() {
+            st.timestamp = st.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+            st.first_packet = true;
+            return None;
+        }
         let (marker, payload_type, timestamp) = (st.first_packet, st.payload_type, st.timestamp);
         st.next_header(packet, marker, payload_type, timestamp);
         let codec = st.codec;
@@ -342,13 +358,14 @@ impl OutboundStream {
             }
         }
         payload[filled..].fill(codec.silence());
-        HEADER_LEN + FRAME_SAMPLES
+        Some(HEADER_LEN + FRAME_SAMPLES)
     }
 
     /// Builds the next 20 ms frame into `packet`: a key press's event
     /// packet while one is being sent, audio otherwise. Returns its length
     /// and where to send it (None for a connected socket), or None when
-    /// the peer has put us on hold (the stream still moves on).
+    /// the peer has put us on hold (the stream still moves on) or the
+    /// frame is suppressed silence.
     pub(super) fn next_frame(
         &self,
         packet: &mut [u8; HEADER_LEN + FRAME_SAMPLES],
@@ -356,7 +373,7 @@ impl OutboundStream {
         let mut st = self.state();
         let len = match Self::event_frame(&mut st, packet) {
             Some(len) => len,
-            None => Self::audio_frame(&mut st, packet),
+            None => Self::audio_frame(&mut st, packet)?,
         };
         st.sending
             .then_some((len, (!st.connected).then_some(st.remote)))
@@ -651,6 +668,55 @@ mod tests {
         } else {
             assert_eq!(ring_sends, 0);
         }
+    }
+
+    #[test]
+    fn a_stream_that_suppresses_silence_sends_only_prompts_and_key_presses() {
+        let (pacer, receiver, stream) = loopback_stream();
+        {
+            let mut st = stream.state();
+            st.send_silence = false;
+            st.telephone_event = Some(101);
+        }
+        stream.enqueue(Arc::from(vec![3u8; 400]), None);
+        pacer.add(stream.clone()).unwrap();
+        let quiet = |receiver: &UdpSocket| {
+            receiver
+                .set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let silent = receiver.recv(&mut [0u8; 512]).is_err();
+            receiver
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            silent
+        };
+        // 400 samples are three packets, the last filled out with silence.
+        let (spurt, _) = receive(&receiver, 3);
+        assert!(spurt[0].marker && !spurt[1].marker && !spurt[2].marker);
+        assert!(spurt[2].payload[80..].iter().all(|&b| b == 0xFF));
+        assert!(quiet(&receiver), "nothing is sent while nothing plays");
+        // The next talkspurt: marker again, the sequence runs on, the
+        // timestamp has counted the silent 20 ms frames.
+        stream.enqueue(Arc::from(vec![4u8; 160]), None);
+        let (next, _) = receive(&receiver, 1);
+        assert!(next[0].marker && next[0].payload.iter().all(|&b| b == 4));
+        assert_eq!(next[0].sequence, spurt[2].sequence.wrapping_add(1));
+        let skipped = next[0].timestamp.wrapping_sub(spurt[2].timestamp);
+        assert!(
+            skipped % 160 == 0 && skipped >= 160 * 10,
+            "timestamp moved {skipped} samples over a pause of 200 ms or more"
+        );
+        assert!(quiet(&receiver));
+        // A key press: its event packets (2 growing, 3 end), then quiet.
+        let (done_tx, done_rx) = oneshot::channel();
+        assert!(stream.send_events(&[5], 40, 40, done_tx));
+        let (events, _) = receive(&receiver, 5);
+        assert!(events.iter().all(|p| p.payload_type == 101));
+        assert!(events[0].marker && events[1..].iter().all(|p| !p.marker));
+        assert_eq!(events[0].sequence, next[0].sequence.wrapping_add(1));
+        assert!(done_rx.blocking_recv().is_ok());
+        assert!(quiet(&receiver), "no silence after the key press");
+        stream.close();
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub struct MediaParams {
     pub in_band: InBandDtmf,
     /// Strict RTP: connect the socket to the first source heard.
     pub strict: bool,
+    /// Send silence while nothing plays (false: RFC 3551 silence
+    /// suppression, nothing is sent between prompts and key presses).
+    pub send_silence: bool,
 }
 
 /// Per-call receive counters (read by tests and the benchmark).
@@ -84,7 +87,11 @@ impl MediaSession {
         let local = socket.local_addr()?;
         let outbound =
             OutboundStream::new(socket, params.remote, params.codec, params.payload_type);
-        outbound.state().telephone_event = params.telephone_event;
+        {
+            let mut st = outbound.state();
+            st.telephone_event = params.telephone_event;
+            st.send_silence = params.send_silence;
+        }
         let counters = Arc::new(MediaCounters::default());
         let started = Instant::now();
         outbound.set_inbound(Inbound::new(params, digits, counters.clone(), started));
@@ -295,6 +302,7 @@ mod tests {
             own_telephone_event: None,
             in_band: InBandDtmf::Never,
             strict: true,
+            send_silence: true,
         };
         let (digits, _digit_rx) = mpsc::channel(4);
         let media = MediaSession::start(socket, params, &pacer, digits).unwrap();
@@ -373,6 +381,7 @@ mod tests {
             own_telephone_event: None,
             in_band: InBandDtmf::Never,
             strict: true,
+            send_silence: true,
         };
         let (digits, _digit_rx) = mpsc::channel(4);
         let media = MediaSession::start(socket, params, &pacer, digits).unwrap();
