@@ -315,9 +315,9 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         wait_for(&media, first.local_addr().unwrap(), true);
         assert_eq!(media.counters.packets_received.load(Ordering::Relaxed), 1);
-        // Connected, the socket is read by the pacer's ring where io_uring
-        // works (a receive armed on the visit after the latch): the peer's
-        // packets still all arrive, the intruder's still do not.
+        // The socket is read by the pacer's ring where io_uring works (a
+        // receive armed on the call's first visit): once connected the
+        // peer's packets all arrive, the intruder's do not.
         assert_eq!(
             pacer.stats.io_uring_workers.load(Ordering::Relaxed),
             usize::from(ring)

@@ -3,16 +3,15 @@
 //! With a socket per call, the plain path costs the pacer one system call
 //! per packet sent and, per call visit, one per packet read plus one that
 //! finds nothing (`EAGAIN`). Here a tick's sends for every call in the slot
-//! go to the kernel in one `io_uring_enter`, and a call whose socket is
-//! connected to its peer (strict RTP, after the first packet) has one
+//! go to the kernel in one `io_uring_enter` (with the destination address
+//! when the socket is not connected), and each call's socket has one
 //! multishot `recvmsg` armed on it: the kernel reads each arriving packet,
 //! with its source address, into a buffer of a shared buffer ring while it
 //! runs the ring's deferred work in that same `io_uring_enter`, so reading
-//! costs no system call at all. The source address matters after a
-//! re-INVITE moves the media: the socket is disconnected and the next
-//! packet, whoever sends it, latches. Calls not yet connected (before the
-//! first packet, or with strict RTP off) are read with `recv_from` as on
-//! the plain path.
+//! costs no system call at all, and a call that receives nothing costs
+//! nothing to read. The source address is what symmetric RTP latches: the
+//! first packet of a call, and the first after a re-INVITE moves the media
+//! (the socket is then disconnected), whoever sends it.
 //!
 //! The `io-uring` crate (tokio-rs) gives the ring, the opcodes and the
 //! registration calls; what is written here is the buffer ring's
@@ -201,14 +200,29 @@ impl RtpRing {
         true
     }
 
-    /// Queues a send of `packet` on the connected socket `fd`.
+    /// Queues a send of `packet` on socket `fd`: to `to` (as `sendto`),
+    /// or to its peer when it is connected (`to` None). Sending to an
+    /// address needs Linux 6.1, which the ring's set-up requires anyway
+    /// (`IORING_SETUP_DEFER_TASKRUN`).
     ///
     /// # Safety
-    /// `packet` must stay valid and unchanged until the next `complete`.
-    /// Returns false if it could not be queued (the frame is dropped).
-    pub(crate) unsafe fn send(&mut self, fd: RawFd, packet: &[u8]) -> bool {
-        let entry = opcode::Send::new(types::Fd(fd), packet.as_ptr(), packet.len() as u32)
-            .flags(libc::MSG_DONTWAIT)
+    /// `packet` and `to` must stay valid and unchanged until the next
+    /// `submit` returns. Returns false if it could not be queued (the
+    /// frame is dropped).
+    pub(crate) unsafe fn send(
+        &mut self,
+        fd: RawFd,
+        packet: &[u8],
+        to: Option<&socket2::SockAddr>,
+    ) -> bool {
+        let mut send = opcode::Send::new(types::Fd(fd), packet.as_ptr(), packet.len() as u32)
+            .flags(libc::MSG_DONTWAIT);
+        if let Some(to) = to {
+            send = send
+                .dest_addr(to.as_ptr().cast::<libc::sockaddr>())
+                .dest_addr_len(to.len());
+        }
+        let entry = send
             .build()
             .flags(squeue::Flags::SKIP_SUCCESS)
             .user_data(SEND);

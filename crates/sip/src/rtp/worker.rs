@@ -15,8 +15,8 @@ use std::time::Instant;
 /// How a worker reads a call's socket.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Reading {
-    /// `recv_from` on each visit (the socket is not connected, or there
-    /// is no ring).
+    /// `recv_from` on each visit (there is no ring, or the call's receive
+    /// is not armed yet).
     Polling,
     /// A multishot receive is armed on the ring.
     Armed,
@@ -28,10 +28,17 @@ enum Reading {
 /// A call as a worker holds it.
 struct Entry {
     stream: Arc<OutboundStream>,
-    /// The frame being sent; boxed so a pending ring send's pointer stays
+    /// The frame being sent; boxed so a pending ring send's pointers stay
     /// put while the slab grows.
-    packet: Box<[u8; HEADER_LEN + FRAME_SAMPLES]>,
+    out: Box<Outgoing>,
     reading: Reading,
+}
+
+/// A call's frame on its way out, and where to when its socket is not
+/// connected.
+struct Outgoing {
+    packet: [u8; HEADER_LEN + FRAME_SAMPLES],
+    to: Option<socket2::SockAddr>,
 }
 
 /// One pacer thread's state: its calls by key (the key is also the
@@ -81,7 +88,10 @@ impl WorkerLoop {
             .unwrap_or(0);
         let entry = Entry {
             stream,
-            packet: Box::new([0u8; HEADER_LEN + FRAME_SAMPLES]),
+            out: Box::new(Outgoing {
+                packet: [0u8; HEADER_LEN + FRAME_SAMPLES],
+                to: None,
+            }),
             reading: Reading::Polling,
         };
         let key = match self.free.pop() {
@@ -149,24 +159,27 @@ impl WorkerLoop {
             let Some(entry) = self.entries[key as usize].as_mut() else {
                 continue;
             };
-            let Some((len, remote)) = entry.stream.next_frame(&mut entry.packet) else {
+            let out = &mut *entry.out;
+            let Some((len, remote)) = entry.stream.next_frame(&mut out.packet) else {
                 continue;
             };
-            match (self.ring.as_mut(), remote) {
-                (Some(ring), None) => {
-                    // SAFETY: the boxed packet is neither freed nor written
-                    // before `submit` below (entries are retired only at
-                    // the start of a tick) and MSG_DONTWAIT sends complete
-                    // inside that submit.
-                    if unsafe { ring.send(entry.stream.fd(), &entry.packet[..len]) } {
+            match self.ring.as_mut() {
+                Some(ring) => {
+                    out.to = remote.map(socket2::SockAddr::from);
+                    // SAFETY: the boxed packet and address are neither
+                    // freed nor written before `submit` below (entries are
+                    // retired only at the start of a tick) and MSG_DONTWAIT
+                    // sends complete inside that submit.
+                    if unsafe { ring.send(entry.stream.fd(), &out.packet[..len], out.to.as_ref()) }
+                    {
                         queued += 1;
                     } else {
                         failed += 1;
                     }
                     continue;
                 }
-                _ if entry.stream.send_now(&entry.packet[..len], remote) => sent += 1,
-                _ => failed += 1,
+                None if entry.stream.send_now(&out.packet[..len], remote) => sent += 1,
+                None => failed += 1,
             }
             self.stats
                 .record_lateness(Instant::now().saturating_duration_since(due));
@@ -216,10 +229,12 @@ impl WorkerLoop {
     }
 
     /// Reads what the slot's calls received that the ring does not read
-    /// for them, and arms the ring's receive on a call once its socket is
-    /// connected (strict RTP has latched). An armed receive stays when a
-    /// re-INVITE disconnects the socket: it reports each packet's source,
-    /// so the next one latches as `recv_from` would.
+    /// for them, and arms the ring's receive on each call not yet armed
+    /// (new, or its receive ended for want of buffers), so a call costs no
+    /// system call per visit to find nothing there. The receive reports
+    /// each packet's source, so the first packet latches (and, with strict
+    /// RTP, connects the socket) as `recv_from` would, and it stays armed
+    /// when a re-INVITE disconnects the socket.
     fn receive(&mut self, slot: usize) {
         for i in 0..self.slots[slot].len() {
             let key = self.slots[slot][i];
@@ -230,7 +245,6 @@ impl WorkerLoop {
                 Reading::Polling => {
                     entry.stream.receive(&mut self.receive_buffer);
                     if let Some(ring) = self.ring.as_mut()
-                        && entry.stream.is_connected()
                         && ring.arm_receive(entry.stream.fd(), key)
                     {
                         entry.reading = Reading::Armed;
