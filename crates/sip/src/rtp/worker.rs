@@ -94,6 +94,7 @@ impl WorkerLoop {
             }),
             reading: Reading::Polling,
         };
+        let fd = entry.stream.fd();
         let key = match self.free.pop() {
             Some(key) => {
                 self.entries[key as usize] = Some(entry);
@@ -104,15 +105,26 @@ impl WorkerLoop {
                 (self.entries.len() - 1) as u32
             }
         };
+        if let Some(ring) = self.ring.as_mut() {
+            ring.register(key, fd);
+        }
         self.slots[slot].push(key);
     }
 
     /// Frees a call's place in the slab (its socket closes with the last
-    /// reference).
-    fn release(entries: &mut [Option<Entry>], free: &mut Vec<u32>, key: u32) {
+    /// reference, and the ring's).
+    fn release(
+        entries: &mut [Option<Entry>],
+        free: &mut Vec<u32>,
+        ring: Option<&mut RtpRing>,
+        key: u32,
+    ) {
         if let Some(slot) = entries.get_mut(key as usize)
             && slot.take().is_some()
         {
+            if let Some(ring) = ring {
+                ring.unregister(key);
+            }
             free.push(key);
         }
     }
@@ -130,7 +142,9 @@ impl WorkerLoop {
                 return true;
             }
             match entry.reading {
-                Reading::Polling => Self::release(&mut self.entries, &mut self.free, key),
+                Reading::Polling => {
+                    Self::release(&mut self.entries, &mut self.free, self.ring.as_mut(), key)
+                }
                 Reading::Armed => {
                     // If the cancellation cannot be queued the socket stays
                     // open until the ring is dropped with the thread.
@@ -170,8 +184,9 @@ impl WorkerLoop {
                     // freed nor written before `submit` below (entries are
                     // retired only at the start of a tick) and MSG_DONTWAIT
                     // sends complete inside that submit.
-                    if unsafe { ring.send(entry.stream.fd(), &out.packet[..len], out.to.as_ref()) }
-                    {
+                    if unsafe {
+                        ring.send(key, entry.stream.fd(), &out.packet[..len], out.to.as_ref())
+                    } {
                         queued += 1;
                     } else {
                         failed += 1;
@@ -218,7 +233,7 @@ impl WorkerLoop {
             };
             if entry.reading == Reading::Cancelling {
                 // The call had ended: its socket can close now.
-                Self::release(&mut self.entries, &mut self.free, key);
+                Self::release(&mut self.entries, &mut self.free, self.ring.as_mut(), key);
             } else {
                 // Out of buffers or a socket error: read with recv_from
                 // again, and arm anew on a later visit.
