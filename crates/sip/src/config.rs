@@ -52,8 +52,12 @@ pub struct SipConfig {
     pub pacer_threads: usize,
     /// Batch each pacer thread's RTP sends and receives through io_uring
     /// (one system call per thread per 2 ms instead of about two per
-    /// packet). Where the kernel or a seccomp filter refuses io_uring the
-    /// pacer says so once in the log and uses plain system calls.
+    /// packet; Linux 6.1 or later). Off by default: on the benchmark's
+    /// loopback it saved no CPU over plain system calls (each armed receive
+    /// puts a waiter on the socket that every send and arrival must then
+    /// wake) and lengthened the tail of send lateness a little; see
+    /// BENCHMARKS.md. Where the kernel or a seccomp filter refuses io_uring
+    /// the pacer says so once in the log and uses plain system calls.
     pub rtp_io_uring: bool,
     /// Run the pacer threads at real-time priority (SCHED_FIFO 10), so a
     /// busy machine delays call set-up and the API rather than audio.
@@ -85,7 +89,7 @@ impl Default for SipConfig {
             rtp_timeout_secs: 300,
             rtp_send_silence: true,
             pacer_threads: 0,
-            rtp_io_uring: true,
+            rtp_io_uring: false,
             rtp_realtime: true,
             user_agent: format!("touchtone/{}", env!("CARGO_PKG_VERSION")),
             ring_timeout_secs: 30,

@@ -488,6 +488,9 @@ pub struct PacerOptions {
     pub realtime: bool,
 }
 
+/// What the pacer's own tests start with: both on, so they exercise the
+/// ring where the kernel allows it (the engine takes both from its
+/// configuration, where io_uring is off by default).
 impl Default for PacerOptions {
     fn default() -> Self {
         PacerOptions {
