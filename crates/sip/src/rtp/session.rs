@@ -269,6 +269,32 @@ mod tests {
         }
     }
 
+    /// A strict-RTP PCMU session on `pacer`, on an explicit port (as the
+    /// engine's port range gives: Linux keeps it through a disconnect, an
+    /// ephemeral port would be released), with that port.
+    fn strict_pcmu_session(pacer: &Pacer) -> (MediaSession, u16) {
+        let port = touchtone_testkit::programs::free_udp_port();
+        let socket = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let params = MediaParams {
+            remote: "127.0.0.1:9".parse().unwrap(),
+            codec: Codec::Pcmu,
+            payload_type: 0,
+            telephone_event: None,
+            own_telephone_event: None,
+            in_band: InBandDtmf::Never,
+            strict: true,
+            send_silence: true,
+        };
+        // No digit can come (no telephone-event, in-band detection off),
+        // so the receiving end is not kept.
+        let (digits, _) = mpsc::channel(4);
+        (
+            MediaSession::start(socket, params, pacer, digits).unwrap(),
+            port,
+        )
+    }
+
     #[test]
     fn strict_rtp_connects_to_the_first_source_and_relearns_after_a_move() {
         strict_rtp_case(true);
@@ -286,26 +312,10 @@ mod tests {
         };
         let pacer = Pacer::start(1, options).unwrap();
         let ring = io_uring && crate::rtp::uring::usable();
-        // An explicit port, as the engine's port range gives: Linux keeps
-        // it through a disconnect (an ephemeral port would be released).
-        let port = touchtone_testkit::programs::free_udp_port();
-        let socket = UdpSocket::bind(("127.0.0.1", port)).unwrap();
-        socket.set_nonblocking(true).unwrap();
+        let (media, port) = strict_pcmu_session(&pacer);
         let first = UdpSocket::bind("127.0.0.1:0").unwrap();
         let moved = UdpSocket::bind("127.0.0.1:0").unwrap();
         let intruder = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let params = MediaParams {
-            remote: "127.0.0.1:9".parse().unwrap(),
-            codec: Codec::Pcmu,
-            payload_type: 0,
-            telephone_event: None,
-            own_telephone_event: None,
-            in_band: InBandDtmf::Never,
-            strict: true,
-            send_silence: true,
-        };
-        let (digits, _digit_rx) = mpsc::channel(4);
-        let media = MediaSession::start(socket, params, &pacer, digits).unwrap();
         let ours = media.local;
 
         first.send_to(&pcmu_packet(1), ours).unwrap();
@@ -370,21 +380,7 @@ mod tests {
     #[test]
     fn after_a_move_the_first_packet_latches_its_real_source() {
         let pacer = Pacer::start(1, crate::rtp::pacer::PacerOptions::default()).unwrap();
-        let port = touchtone_testkit::programs::free_udp_port();
-        let socket = UdpSocket::bind(("127.0.0.1", port)).unwrap();
-        socket.set_nonblocking(true).unwrap();
-        let params = MediaParams {
-            remote: "127.0.0.1:9".parse().unwrap(),
-            codec: Codec::Pcmu,
-            payload_type: 0,
-            telephone_event: None,
-            own_telephone_event: None,
-            in_band: InBandDtmf::Never,
-            strict: true,
-            send_silence: true,
-        };
-        let (digits, _digit_rx) = mpsc::channel(4);
-        let media = MediaSession::start(socket, params, &pacer, digits).unwrap();
+        let (media, _port) = strict_pcmu_session(&pacer);
         let ours = media.local;
         let mut peer = UdpSocket::bind("127.0.0.1:0").unwrap();
         peer.send_to(&pcmu_packet(1), ours).unwrap();
