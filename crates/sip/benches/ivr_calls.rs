@@ -15,9 +15,9 @@
 //! `IVR_BENCH_URING=1` makes the pacer batch its I/O through io_uring
 //! (off by default, as in the configuration); the generator inherits
 //! strict RTP, and uses io_uring only with `IVR_BENCH_GEN_URING=1`;
-//! `IVR_BENCH_RT=0`
-//! keeps the engine's pacer threads at normal priority (the generator's
-//! always are: it stands for phones elsewhere, not for this server);
+//! `IVR_BENCH_RT=0` keeps the engine's pacer threads at normal priority
+//! (the generator's always are: it stands for phones elsewhere, not for
+//! this server);
 //! `IVR_BENCH_CALLER_AUDIO=0` makes the generator's callers suppress
 //! silence, sending only their key presses, like sipp's callers).
 
