@@ -20,6 +20,14 @@
 //! this server);
 //! `IVR_BENCH_CALLER_AUDIO=0` makes the generator's callers suppress
 //! silence, sending only their key presses, like sipp's callers).
+//!
+//! sipp-driven figures overstate the engine's cost: sipp sends its key
+//! presses from raw sockets (100–250 open at 1,000 calls) and never listens
+//! on its media ports, and on one host the kernel offers every UDP packet
+//! and every ICMP error to each raw socket. `perf` put that
+//! (`raw_local_deliver`, `raw_icmp_error`) at about 60 % of the pacer
+//! threads' time at 1,000 calls, so loads past a few hundred calls are
+//! measured with the generator, which has no raw sockets.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -182,6 +190,18 @@ fn caller_audio() -> bool {
     switch("IVR_BENCH_CALLER_AUDIO", true)
 }
 
+/// Calls placed by this binary's generator mode with `IVR_BENCH_LOAD=own`,
+/// by sipp otherwise.
+fn own_load() -> bool {
+    std::env::var("IVR_BENCH_LOAD").is_ok_and(|v| v == "own")
+}
+
+/// With `IVR_BENCH_SINK=1` the bench holds sipp's advertised media ports
+/// open, as a phone would be listening on them.
+fn sink() -> bool {
+    std::env::var("IVR_BENCH_SINK").is_ok_and(|v| v == "1")
+}
+
 /// Real-time pacer threads for the engine unless `IVR_BENCH_RT=0`.
 fn rtp_realtime() -> bool {
     switch("IVR_BENCH_RT", true)
@@ -190,7 +210,7 @@ fn rtp_realtime() -> bool {
 async fn run_level(concurrent: u32, rate: u32) {
     let results = Arc::new(Mutex::new(Results::default()));
     let flow = BenchFlow {
-        sink: std::env::var("IVR_BENCH_SINK").is_ok_and(|v| v == "1"),
+        sink: sink(),
         prompt: Prompt::concat(&[
             Prompt::tone(440.0, 2500, -15.0),
             Prompt::tone(620.0, 3000, -15.0),
@@ -219,7 +239,7 @@ async fn run_level(concurrent: u32, rate: u32) {
     let cpu_before = own_cpu_seconds();
     let threads_before = cpu_by_thread();
     engine.reset_lateness();
-    let load = if std::env::var("IVR_BENCH_LOAD").is_ok_and(|v| v == "own") {
+    let load = if own_load() {
         Load::Own(spawn_generator(engine.sip_addr(), concurrent, rate, total))
     } else {
         Load::Sipp(Sipp::start(
@@ -453,22 +473,33 @@ fn main() {
         .filter_map(|v| v.trim().parse().ok())
         .collect();
     let rate = env_or("IVR_BENCH_RATE", 50);
+    let on_off = |on: bool| if on { "on" } else { "off" };
+    let callers = if own_load() {
+        format!(
+            "own generator (io_uring {}), its callers sending {}",
+            on_off(generator_io_uring()),
+            if caller_audio() {
+                "audio all call long"
+            } else {
+                "only key presses"
+            }
+        )
+    } else {
+        format!(
+            "sipp (their media ports held open: {})",
+            if sink() { "yes" } else { "no" }
+        )
+    };
     println!(
-        "ivr_calls: {} cores, strict RTP {}, io_uring {} (generator {}), real-time pacers {}, generator's callers send {}",
+        "ivr_calls: {} cores, strict RTP {}, io_uring {}, real-time pacers {}; callers: {callers}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if strict_rtp() {
             "on (connected sockets)"
         } else {
             "off"
         },
-        if rtp_io_uring() { "on" } else { "off" },
-        if generator_io_uring() { "on" } else { "off" },
-        if rtp_realtime() { "on" } else { "off" },
-        if caller_audio() {
-            "audio all call long"
-        } else {
-            "only key presses"
-        },
+        on_off(rtp_io_uring()),
+        on_off(rtp_realtime()),
     );
     if let [level] = levels[..] {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
