@@ -53,9 +53,10 @@ pub struct SipConfig {
     /// Batch each pacer thread's RTP sends and receives through io_uring
     /// (one system call per thread per 2 ms instead of about two per
     /// packet; Linux 6.1 or later). Off by default: on the benchmark's
-    /// loopback it saved no CPU over plain system calls (each armed receive
-    /// puts a waiter on the socket that every send and arrival must then
-    /// wake) and lengthened the tail of send lateness a little; see
+    /// loopback it saved between nothing and 5 % of the CPU over plain
+    /// system calls, depending on the machine (each armed receive puts a
+    /// waiter on the socket that every send and arrival must then wake),
+    /// and lengthened the tail of send lateness a little; see
     /// BENCHMARKS.md. Where the kernel or a seccomp filter refuses io_uring
     /// the pacer says so once in the log and uses plain system calls.
     pub rtp_io_uring: bool,
