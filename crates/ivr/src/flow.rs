@@ -23,6 +23,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use touchtone_api::ErrorCode;
 use touchtone_core::secret::SecretString;
 use touchtone_service::api::{AccountResult, Answer, RandomPassword, UserMatch};
 use touchtone_sip::{CollectSpec, Digit, TransferOutcome};
@@ -150,7 +151,7 @@ impl ResetFlow {
             Ok(Ok(end)) => end,
             Ok(Err(Stop::HungUp)) => End::HungUp,
             Ok(Err(Stop::Backend(e))) => {
-                tracing::error!(call = %call.call_id, code = %e.code, error = %e.message, "IVR call failed");
+                tracing::error!(call = %call.call_id, error = %e, "IVR call failed");
                 let _ = run
                     .line
                     .say(&[
@@ -312,7 +313,7 @@ impl Run<'_> {
                 match self.session.find_users(&digits).await {
                     Ok(found) => found,
                     // Too long, say: the same as not found.
-                    Err(e) if e.is("bad_request") => Vec::new(),
+                    Err(e) if e.is(ErrorCode::BadRequest) => Vec::new(),
                     Err(e) => return Err(e.into()),
                 }
             };
@@ -383,16 +384,16 @@ impl Run<'_> {
                 .await
             {
                 Ok(view) => view,
-                Err(e) if e.is("user_locked") => {
+                Err(e) if e.is(ErrorCode::UserLocked) => {
                     self.line
                         .say(&[Say::Prompt("locked-out"), Say::Prompt("goodbye")])
                         .await?;
                     return Ok(Some(End::LockedOut));
                 }
-                Err(e) if e.is("not_enrolled") => {
+                Err(e) if e.is(ErrorCode::NotEnrolled) => {
                     return Ok(Some(self.give_up(End::NotEnrolled).await?));
                 }
-                Err(e) if e.is("unknown_user") => {
+                Err(e) if e.is(ErrorCode::UnknownUser) => {
                     return Ok(Some(self.give_up(End::NotIdentified).await?));
                 }
                 Err(e) => return Err(e.into()),
@@ -506,7 +507,7 @@ impl Run<'_> {
             .await
         {
             Ok(results) => results,
-            Err(e) if e.is("no_accounts") => Vec::new(),
+            Err(e) if e.is(ErrorCode::NoAccounts) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
         self.outcome.reset = Some(!results.is_empty() && results.iter().all(|r| r.ok));
@@ -534,7 +535,7 @@ impl Run<'_> {
     async fn unlock(&mut self, user_id: &str) -> Result<Vec<AccountResult>, Stop> {
         match self.session.unlock(user_id).await {
             Ok(results) => Ok(results),
-            Err(e) if e.is("no_accounts") => Ok(Vec::new()),
+            Err(e) if e.is(ErrorCode::NoAccounts) => Ok(Vec::new()),
             Err(e) => Err(e.into()),
         }
     }

@@ -22,8 +22,8 @@ use touchtone_core::keypad::KeypadDigits;
 use touchtone_core::secret::SecretString;
 use touchtone_server::config::Config;
 use touchtone_service::admin::PersonRecord;
-use touchtone_store::people::{AccountRef, Person};
-use touchtone_store::questions::Question;
+use touchtone_service::enrolment::Question;
+use touchtone_service::people::{Account, Person};
 use touchtone_testkit::bench::quantile;
 use touchtone_testkit::{Db, TestDatabase};
 
@@ -115,9 +115,8 @@ async fn seed(service: &touchtone_service::Service) {
                 mail: None,
                 phone_numbers: vec![],
                 disabled: false,
-                failures_cleared_at: 0,
             },
-            accounts: vec![AccountRef {
+            accounts: vec![Account {
                 target: "local".into(),
                 account: format!("user{i:03}"),
             }],

@@ -34,7 +34,7 @@ async fn server(
     dir: &std::path::Path,
     trunk: Option<SocketAddr>,
     concurrent: u32,
-) -> touchtone_server::app::Running {
+) -> (touchtone_server::app::Running, touchtone_store::Store) {
     let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
     let sip = trunk.map(|_| SocketAddr::from(([127, 0, 0, 1], free_udp_port())));
     let mut config = touchtone_server::demo::demo_config(dir, http, sip).unwrap();
@@ -58,7 +58,11 @@ async fn server(
     touchtone_server::demo::seed(&running.service)
         .await
         .unwrap();
-    running
+    // The bench's own connection, to count what the server wrote.
+    let store = touchtone_store::Store::connect(&config.database.url, &Default::default())
+        .await
+        .unwrap();
+    (running, store)
 }
 
 fn client(dir: &std::path::Path) -> reqwest::Client {
@@ -73,7 +77,7 @@ fn client(dir: &std::path::Path) -> reqwest::Client {
 
 async fn accepting(total: u32, clients: u32) {
     let dir = tempfile::tempdir().unwrap();
-    let running = server(dir.path(), None, 1).await;
+    let (running, store) = server(dir.path(), None, 1).await;
     let url = format!("https://{}/api/v1/calls", running.addr);
     let http = client(dir.path());
     let per_client = total / clients.max(1);
@@ -127,7 +131,7 @@ async fn accepting(total: u32, clients: u32) {
     let wall = started.elapsed().as_secs_f64();
     let cpu = own_cpu_seconds() - cpu_before;
     latencies.sort();
-    let mut conn = running.service.store().acquire().await.unwrap();
+    let mut conn = store.acquire().await.unwrap();
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM otp_calls")
         .fetch_one(&mut *conn)
         .await
@@ -157,7 +161,7 @@ async fn placing(calls: u32, concurrent: u32) {
     ))
     .unwrap();
     let sipp = Sipp::start(&scenario, None, calls, &[], &[]);
-    let running = server(dir.path(), Some(sipp.addr()), concurrent).await;
+    let (running, store) = server(dir.path(), Some(sipp.addr()), concurrent).await;
     let engine = running.sip.clone().unwrap();
     let url = format!("https://{}/api/v1/calls", running.addr);
     let http = client(dir.path());
@@ -200,7 +204,6 @@ async fn placing(calls: u32, concurrent: u32) {
     }
     let queued_in = queue_started.elapsed();
     // Wait until every call is final (or nothing has changed for a minute).
-    let store = running.service.store().clone();
     let mut last_change = Instant::now();
     let mut last_open = i64::MAX;
     loop {

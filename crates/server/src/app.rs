@@ -11,7 +11,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use touchtone_core::secret::SecretString;
 use touchtone_service::delivery::{
-    CallbackSink, CommandSink, Deliverer, DeliveryOptions, FileSink, Sink, WebhookSink,
+    CallbackSink, CommandSink, DeliveryOptions, FileSink, Sink, WebhookSink,
 };
 use touchtone_service::directory_sync::DirectorySource;
 use touchtone_service::{Clock, EventRouter, Hasher, Service, SystemClock};
@@ -232,12 +232,7 @@ pub async fn start(
         max_backoff: Duration::from_secs(delivery.max_backoff_secs),
         ..DeliveryOptions::default()
     };
-    let deliverer = Deliverer::new(
-        service.store().clone(),
-        build_sinks(config)?,
-        clock,
-        options,
-    );
+    let deliverer = service.deliverer(build_sinks(config)?, options);
     let cancel = CancellationToken::new();
     let worker = tokio::spawn(deliverer.run(cancel.child_token()));
     // Their tasks end when `cancel` fires.

@@ -17,8 +17,8 @@ use touchtone_core::keypad::map_to_keypad;
 use touchtone_core::secret::SecretString;
 use touchtone_service::Service;
 use touchtone_service::admin::PersonRecord;
-use touchtone_store::people::{AccountRef, Person};
-use touchtone_store::questions::Question;
+use touchtone_service::enrolment::Question;
+use touchtone_service::people::{Account, Person};
 
 use crate::config::Config;
 
@@ -333,9 +333,8 @@ pub async fn seed(service: &Service) -> anyhow::Result<bool> {
                 mail: Some(format!("{login}@example.com")),
                 phone_numbers: Vec::new(),
                 disabled: false,
-                failures_cleared_at: 0,
             },
-            accounts: vec![AccountRef {
+            accounts: vec![Account {
                 target: "local".into(),
                 account: (*login).to_owned(),
             }],

@@ -200,7 +200,7 @@ both_databases! {
         let locking = results.iter().filter(|(st, b)| *st == 200 && b["locked"] == true).count();
         assert!(counted <= 2, "{counted} guesses were taken without a lock: {results:?}");
         assert!(locking >= 1, "{results:?}");
-        let mut conn = app.service.store().acquire().await.unwrap();
+        let mut conn = app.store.acquire().await.unwrap();
         let failures: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM verification_failures WHERE person_id = 'jsmith'").fetch_one(&mut *conn).await.unwrap();
         assert_eq!(failures.0, 3, "exactly the failures up to the limit are counted");
     }
@@ -328,9 +328,9 @@ both_databases! {
         let s = app.verified_session("ivrtest").await;
         app.call("Logout", json!({"session": s})).await;
         app.call("Login", json!({"user": API_USER, "password": "wrong-password"})).await;
-        let report = app.service.verify_audit().await.unwrap();
+        let report = app.service.verify_audit(None).await.unwrap();
         assert_eq!(report.broken, None);
-        let mut conn = app.service.store().acquire().await.unwrap();
+        let mut conn = app.store.acquire().await.unwrap();
         let actions: Vec<(String, String)> = sqlx::query_as("SELECT action, outcome FROM audit_log ORDER BY seq").fetch_all(&mut *conn).await.unwrap();
         for expected in [("Login", "ok"), ("UserQuestionsGet", "ok"), ("UserAnswersValidate", "ok"), ("Logout", "ok"), ("Login", "invalid_credentials")] {
             assert!(actions.contains(&(expected.0.to_owned(), expected.1.to_owned())), "{expected:?} missing from {actions:?}");
@@ -340,7 +340,7 @@ both_databases! {
         for secret in ["2468", "wrong-password", API_PASSWORD] {
             assert!(!all.contains(secret), "{secret} is in the audit log");
         }
-        let drops: &[&str] = match app.service.store().backend() {
+        let drops: &[&str] = match app.store.backend() {
             touchtone_store::Backend::Sqlite => &["DROP TRIGGER audit_log_no_update"],
             touchtone_store::Backend::Postgres => &["DROP TRIGGER audit_log_no_update ON audit_log"],
         };
@@ -348,7 +348,7 @@ both_databases! {
             sqlx::query(d).execute(&mut *conn).await.unwrap();
         }
         sqlx::query("UPDATE audit_log SET outcome = 'ok' WHERE outcome = 'invalid_credentials'").execute(&mut *conn).await.unwrap();
-        assert!(app.service.verify_audit().await.unwrap().broken.is_some());
+        assert!(app.service.verify_audit(None).await.unwrap().broken.is_some());
     }
 }
 

@@ -12,7 +12,7 @@ use common::*;
 use serde_json::json;
 use touchtone_server::config::TargetConfig;
 use touchtone_service::admin::PersonRecord;
-use touchtone_store::people::{AccountRef, Person};
+use touchtone_service::people::{Account, Person};
 use touchtone_testkit::both_databases;
 
 struct Server(Child);
@@ -53,7 +53,7 @@ both_databases! {
             + &format!("\n[[targets]]\nkind = \"command\"\nname = \"zz-slow\"\nprogram = \"{}\"\ntimeout_secs = 60\n", slow.display());
         let config_path = dir.path().join("touchtone.toml");
         std::fs::write(&config_path, &text).unwrap();
-        let mut config = touchtone_server::config::Config::load(&config_path).unwrap();
+        let config = touchtone_server::config::Config::load(&config_path).unwrap();
         assert!(config.targets.iter().any(|t| matches!(t, TargetConfig::Command { .. })));
 
         // Seed through the library, as an operator's CLI would.
@@ -63,15 +63,15 @@ both_databases! {
         let record = PersonRecord {
             person: Person {
                 id: "crash".into(), display_name: "Crash Test".into(), department: "QA".into(), employee_number: None,
-                mail: None, phone_numbers: vec![], disabled: false, failures_cleared_at: 0,
+                mail: None, phone_numbers: vec![], disabled: false,
             },
             accounts: vec![
-                AccountRef { target: "local".into(), account: "crash".into() },
-                AccountRef { target: "zz-slow".into(), account: "crash".into() },
+                Account { target: "local".into(), account: "crash".into() },
+                Account { target: "zz-slow".into(), account: "crash".into() },
             ],
         };
         service.import_people("test", &[record]).await.unwrap();
-        service.store().close().await;
+        service.close().await;
 
         let server = start_server(&config_path);
         let cert_path = dir.path().join("tls/cert.pem");
@@ -98,11 +98,10 @@ both_databases! {
         let sync = tokio::spawn(sync);
 
         // Wait until the local step is done and the slow one is under way.
-        config.database.url = db.url.clone();
-        let service = touchtone_server::app::build_service(&config, touchtone_server::app::system_clock(), false).await.unwrap();
+        let store = touchtone_store::Store::connect(&db.url, &Default::default()).await.unwrap();
         let mut steps = Vec::new();
         for _ in 0..100 {
-            let mut conn = service.store().acquire().await.unwrap();
+            let mut conn = store.acquire().await.unwrap();
             steps = sqlx::query_as::<_, (String, String)>("SELECT target, state FROM operation_steps ORDER BY target")
                 .fetch_all(&mut *conn).await.unwrap();
             if steps.iter().any(|(t, s)| t == "local" && s == "succeeded") {
@@ -118,7 +117,7 @@ both_databases! {
         let _server = start_server(&config_path);
         let mut recovered = Vec::new();
         for _ in 0..100 {
-            let mut conn = service.store().acquire().await.unwrap();
+            let mut conn = store.acquire().await.unwrap();
             recovered = sqlx::query_as::<_, (String, String, Option<String>)>(
                 "SELECT target, state, error FROM operation_steps ORDER BY target").fetch_all(&mut *conn).await.unwrap();
             if recovered.iter().any(|(_, s, _)| s == "interrupted") {

@@ -194,7 +194,7 @@ both_databases! {
         drop(server);
         let before = app.business_snapshot().await;
         let down = tokio::time::timeout(Duration::from_secs(20), app.service.sync_directory("test", "corp", SyncMode::Force)).await.unwrap();
-        assert_eq!(down.unwrap_err().code(), "directory_unavailable");
+        assert_eq!(down.unwrap_err().code().as_str(), "directory_unavailable");
         assert_eq!(app.business_snapshot().await, before);
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use touchtone_core::secret::SecretString;
 use touchtone_server::config::{EventActionConfig, TargetConfig};
 use touchtone_service::admin::PersonRecord;
-use touchtone_store::people::{AccountRef, Person};
+use touchtone_service::people::{Account, Person};
 use touchtone_testkit::both_databases;
 
 const WEBHOOK_SECRET: &str = "webhook-secret-for-tests";
@@ -130,7 +130,7 @@ both_databases! {
         // marked the row delivered: wait for the mark rather than race it.
         let mut pending = 1;
         for _ in 0..50 {
-            let mut conn = app.service.store().acquire().await.unwrap();
+            let mut conn = app.store.acquire().await.unwrap();
             pending = touchtone_store::outbox::counts(&mut conn).await.unwrap().0;
             if pending == 0 {
                 break;
@@ -151,7 +151,7 @@ both_databases! {
         // The file action delivers at once; only then is the webhook the
         // one delivery left pending.
         app.wait_for_event("ET_ADMIN_RESET_SUCCESS", "ivrtest").await;
-        let mut conn = app.service.store().acquire().await.unwrap();
+        let mut conn = app.store.acquire().await.unwrap();
         let mut pending = touchtone_store::outbox::counts(&mut conn).await.unwrap().0;
         for _ in 0..100 {
             if pending == 1 {
@@ -193,11 +193,11 @@ both_databases! {
         let record = PersonRecord {
             person: Person {
                 id: "twotargets".into(), display_name: "Two Targets".into(), department: "Ops".into(),
-                employee_number: None, mail: None, phone_numbers: vec![], disabled: false, failures_cleared_at: 0,
+                employee_number: None, mail: None, phone_numbers: vec![], disabled: false,
             },
             accounts: vec![
-                AccountRef { target: "local".into(), account: "twotargets".into() },
-                AccountRef { target: "hr".into(), account: "T.TARGETS".into() },
+                Account { target: "local".into(), account: "twotargets".into() },
+                Account { target: "hr".into(), account: "T.TARGETS".into() },
             ],
         };
         app.service.import_people("test", &[record]).await.unwrap();
@@ -211,8 +211,8 @@ both_databases! {
         let failure = app.wait_for_event("ET_ADMIN_RESET_FAILURE", "twotargets").await;
         assert_eq!(failure["detail"]["error"], "policy_rejected");
         app.wait_for_event("ET_ADMIN_RESET_SUCCESS", "twotargets").await;
-        let ok = touchtone_targets::local::LocalTarget::new("local", Default::default(), app.service.store().clone())
-            .check_password("twotargets", &SecretString::from("Hnr4tAe7mf".to_owned()))
+        let ok = app.service
+            .check_account_password("local", "twotargets", &SecretString::from("Hnr4tAe7mf".to_owned()))
             .await
             .unwrap();
         assert!(ok, "the working target was reset");

@@ -16,8 +16,8 @@ use touchtone_ivr::flow::End;
 use touchtone_ivr::line::{Act, ScriptedLine};
 use touchtone_ivr::{Backend, CallContext, FlowOutcome, FlowSettings, ResetFlow};
 use touchtone_service::admin::PersonRecord;
+use touchtone_service::people::{Account, Person};
 use touchtone_sip::TransferOutcome;
-use touchtone_store::people::{AccountRef, Person};
 use touchtone_testkit::{Db, both_databases};
 
 const HELPDESK: &str = "sip:helpdesk@127.0.0.1:5999";
@@ -109,7 +109,7 @@ fn unspell(word: &str) -> char {
 
 /// IVR sessions left open (none should be, whatever happened).
 async fn open_ivr_sessions(app: &TestApp) -> i64 {
-    let mut conn = app.service.store().acquire().await.unwrap();
+    let mut conn = app.store.acquire().await.unwrap();
     let row: (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM api_sessions WHERE api_user = '@ivr' AND ended_at IS NULL",
     )
@@ -120,7 +120,7 @@ async fn open_ivr_sessions(app: &TestApp) -> i64 {
 }
 
 async fn operations(app: &TestApp) -> i64 {
-    let mut conn = app.service.store().acquire().await.unwrap();
+    let mut conn = app.store.acquire().await.unwrap();
     let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM operations")
         .fetch_one(&mut *conn)
         .await
@@ -474,9 +474,8 @@ async fn a_call_from_an_unregistered_number_gets_one_more_question() {
             mail: None,
             phone_numbers: vec!["+1 (415) 555-2671".into()],
             disabled: false,
-            failures_cleared_at: 0,
         },
-        accounts: vec![AccountRef {
+        accounts: vec![Account {
             target: "local".into(),
             account: "ivrtest".into(),
         }],

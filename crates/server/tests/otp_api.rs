@@ -71,7 +71,7 @@ async fn calls_get(app: &TestApp, user: &str, password: &str, path: &str) -> (u1
 
 /// Every audit row's text, to look for secrets.
 async fn audit_text(app: &TestApp) -> String {
-    let mut conn = app.service.store().acquire().await.unwrap();
+    let mut conn = app.store.acquire().await.unwrap();
     let rows = sqlx::query("SELECT action, subject, outcome, detail FROM audit_log ORDER BY seq")
         .fetch_all(&mut *conn)
         .await
@@ -90,7 +90,7 @@ async fn audit_text(app: &TestApp) -> String {
 }
 
 async fn call_count(app: &TestApp) -> i64 {
-    let mut conn = app.service.store().acquire().await.unwrap();
+    let mut conn = app.store.acquire().await.unwrap();
     sqlx::query("SELECT COUNT(*) AS n FROM otp_calls")
         .fetch_one(&mut *conn)
         .await

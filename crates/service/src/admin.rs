@@ -4,28 +4,50 @@
 
 use ipnet::IpNet;
 use serde_json::json;
-use touchtone_core::answer::normalise_for_enrolment;
 use touchtone_core::event::EventType;
-use touchtone_core::keypad::keypad_id;
 use touchtone_core::lockout::LockState;
-use touchtone_core::secret::SecretString;
+use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_store::api_users::{self, ApiUser};
-use touchtone_store::audit::{self, VerifyReport};
+use touchtone_store::audit;
 use touchtone_store::local_directory::{self, LocalAccount};
-use touchtone_store::people::{self, AccountRef, Person};
-use touchtone_store::questions::{self, Question};
-use touchtone_store::{AnyConnection, lockouts, operations};
+use touchtone_store::{AnyConnection, lockouts, operations, people, questions};
 
+use crate::api::ApiUserInfo;
+use crate::enrolment::Question;
 use crate::events::EventRouter;
+use crate::people::{Account, Person};
 use crate::session_gate::{append_audit, commit};
-use crate::settings::KeypadAttribute;
 use crate::{Service, ServiceError};
 
 /// A person and their accounts, as imported from CSV or a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonRecord {
     pub person: Person,
-    pub accounts: Vec<AccountRef>,
+    pub accounts: Vec<Account>,
+}
+
+/// An account in the local directory, as an operator sees it (never its
+/// password hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalAccountState {
+    pub locked: bool,
+    pub disabled: bool,
+    pub must_change: bool,
+    /// Whether a password is set at all.
+    pub password_set: bool,
+    pub password_changed_at: Option<i64>,
+}
+
+impl From<LocalAccount> for LocalAccountState {
+    fn from(a: LocalAccount) -> LocalAccountState {
+        LocalAccountState {
+            locked: a.locked,
+            disabled: a.disabled,
+            must_change: a.must_change,
+            password_set: a.password_hash.is_some(),
+            password_changed_at: a.password_changed_at,
+        }
+    }
 }
 
 /// Everything an operator wants to see about one person.
@@ -33,7 +55,8 @@ pub struct PersonRecord {
 pub struct PersonReport {
     pub person: Person,
     pub keypad_ids: Vec<(String, String)>,
-    pub accounts: Vec<(AccountRef, Option<LocalAccount>)>,
+    /// Each account, with its state when it is in the local directory.
+    pub accounts: Vec<(Account, Option<LocalAccountState>)>,
     pub enrolled: Vec<Question>,
     pub lock: Option<LockState>,
     pub locked_now: bool,
@@ -43,6 +66,44 @@ pub struct PersonReport {
 pub struct ImportReport {
     pub added: usize,
     pub updated: usize,
+}
+
+/// A head of the audit chain recorded earlier (`touchtone audit head`),
+/// written `SEQ:HASH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::str::FromStr for AuditAnchor {
+    type Err = ServiceError;
+
+    fn from_str(text: &str) -> Result<AuditAnchor, ServiceError> {
+        let (seq, hash) = text
+            .split_once(':')
+            .ok_or_else(|| ServiceError::BadRequest("an anchor is SEQ:HASH".into()))?;
+        let seq = seq
+            .parse()
+            .map_err(|_| ServiceError::BadRequest("an anchor's SEQ is a number".into()))?;
+        Ok(AuditAnchor {
+            seq,
+            hash: hash.to_owned(),
+        })
+    }
+}
+
+/// What walking the audit chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    pub rows: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// The first broken row and why, if any.
+    pub broken: Option<(i64, String)>,
+    /// With an anchor: false when the anchored row no longer has the
+    /// recorded hash (rows were cut from the end, or rewritten).
+    pub anchor_holds: Option<bool>,
 }
 
 impl Service {
@@ -78,7 +139,6 @@ impl Service {
                 ))
             })?;
         }
-        use touchtone_core::secret::ExposeSecret;
         if password.expose_secret().len() < 12 {
             return Err(ServiceError::BadRequest(
                 "an API user's password must be at least 12 characters".into(),
@@ -126,9 +186,13 @@ impl Service {
         Ok(existed)
     }
 
-    pub async fn list_api_users(&self) -> Result<Vec<ApiUser>, ServiceError> {
+    pub async fn list_api_users(&self) -> Result<Vec<ApiUserInfo>, ServiceError> {
         let mut conn = self.store().acquire().await?;
-        Ok(api_users::list(&mut conn).await?)
+        Ok(api_users::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(ApiUserInfo::from)
+            .collect())
     }
 
     /// Adds or updates people with their keypad IDs and accounts. Enrolled
@@ -145,7 +209,7 @@ impl Service {
         for record in records {
             crate::api::check_id("id", &record.person.id)?;
             let existed = people::get(&mut tx, &record.person.id).await?.is_some();
-            people::upsert(&mut tx, &record.person, now).await?;
+            people::upsert(&mut tx, &record.person.to_row(), now).await?;
             people::set_keypad_ids(
                 &mut tx,
                 &record.person.id,
@@ -159,7 +223,7 @@ impl Service {
                         record.person.id, account.target
                     )));
                 }
-                people::add_account(&mut tx, &record.person.id, account).await?;
+                people::add_account(&mut tx, &record.person.id, &account.into()).await?;
                 if self.settings().local_targets.contains(&account.target) {
                     local_directory::ensure(&mut tx, &account.account, None, false).await?;
                 }
@@ -182,91 +246,6 @@ impl Service {
         .await?;
         commit(tx).await?;
         Ok(report)
-    }
-
-    /// The `(attribute, digits)` keypad IDs of a person under the
-    /// configured attributes.
-    pub fn keypad_ids_of(&self, person: &Person) -> Vec<(String, String)> {
-        self.settings()
-            .keypad_attributes
-            .iter()
-            .filter_map(|attribute| {
-                let text = match attribute {
-                    KeypadAttribute::Login => Some(person.id.as_str()),
-                    KeypadAttribute::EmployeeNumber => person.employee_number.as_deref(),
-                }?;
-                keypad_id(text).map(|digits| (attribute.as_str().to_owned(), digits.to_string()))
-            })
-            .collect()
-    }
-
-    pub async fn add_question(&self, actor: &str, question: &Question) -> Result<(), ServiceError> {
-        crate::api::check_id("id", &question.id)?;
-        if question.text.trim().is_empty() || !(3..=64).contains(&question.max_digits) {
-            return Err(ServiceError::BadRequest(
-                "a question needs text and max_digits from 3 to 64".into(),
-            ));
-        }
-        let now = self.now();
-        let mut tx = self.admin_tx().await?;
-        questions::upsert(&mut tx, question).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            "question_add",
-            &question.id,
-            "ok",
-            json!({}),
-            now,
-        )
-        .await?;
-        commit(tx).await?;
-        Ok(())
-    }
-
-    pub async fn list_questions(&self) -> Result<Vec<Question>, ServiceError> {
-        let mut conn = self.store().acquire().await?;
-        Ok(questions::list(&mut conn).await?)
-    }
-
-    /// Enrols (or replaces) a person's answer to a question. The answer is
-    /// normalised to keypad digits and stored only as a peppered hash.
-    pub async fn enroll_answer(
-        &self,
-        actor: &str,
-        person_id: &str,
-        question_id: &str,
-        answer: &SecretString,
-    ) -> Result<(), ServiceError> {
-        use touchtone_core::secret::ExposeSecret;
-        let question = {
-            let mut conn = self.store().acquire().await?;
-            if people::get(&mut conn, person_id).await?.is_none() {
-                return Err(ServiceError::UnknownUser);
-            }
-            questions::get(&mut conn, question_id)
-                .await?
-                .ok_or_else(|| ServiceError::BadRequest(format!("no question {question_id}")))?
-        };
-        let max_digits = usize::try_from(question.max_digits).unwrap_or(0);
-        let digits = normalise_for_enrolment(answer.expose_secret(), max_digits)
-            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
-        let hash = self.hasher().hash_answer(digits).await?;
-        let now = self.now();
-        let mut tx = self.admin_tx().await?;
-        questions::set_answer(&mut tx, person_id, question_id, &hash, now).await?;
-        append_audit(
-            &mut tx,
-            actor,
-            "answer_enrol",
-            person_id,
-            "ok",
-            json!({"question": question_id}),
-            now,
-        )
-        .await?;
-        commit(tx).await?;
-        Ok(())
     }
 
     /// Clears a person's intruder lockout and forgets earlier failures.
@@ -309,17 +288,23 @@ impl Service {
         let mut accounts = Vec::new();
         for account in people::accounts(&mut conn, person_id).await? {
             let local = if self.settings().local_targets.contains(&account.target) {
-                local_directory::get(&mut conn, &account.account).await?
+                local_directory::get(&mut conn, &account.account)
+                    .await?
+                    .map(LocalAccountState::from)
             } else {
                 None
             };
-            accounts.push((account, local));
+            accounts.push((account.into(), local));
         }
-        let enrolled = questions::enrolled(&mut conn, person_id).await?;
+        let enrolled = questions::enrolled(&mut conn, person_id)
+            .await?
+            .into_iter()
+            .map(Question::from)
+            .collect();
         let lock = lockouts::get_lock(&mut conn, person_id).await?;
         let locked_now = lock.is_some_and(|l| l.holds_at(self.now()));
         Ok(PersonReport {
-            person,
+            person: person.into(),
             keypad_ids,
             accounts,
             enrolled,
@@ -330,7 +315,11 @@ impl Service {
 
     pub async fn list_people(&self) -> Result<Vec<Person>, ServiceError> {
         let mut conn = self.store().acquire().await?;
-        Ok(people::list(&mut conn).await?)
+        Ok(people::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(Person::from)
+            .collect())
     }
 
     /// Sets a local account's lock flag (an operator, or the demo, marking
@@ -358,9 +347,52 @@ impl Service {
         Ok(found)
     }
 
-    pub async fn verify_audit(&self) -> Result<VerifyReport, ServiceError> {
+    /// Walks the audit chain; with an anchor, also checks that the
+    /// anchored row still has the recorded hash.
+    pub async fn verify_audit(
+        &self,
+        anchor: Option<&AuditAnchor>,
+    ) -> Result<AuditReport, ServiceError> {
         let mut conn = self.store().acquire().await?;
-        Ok(audit::verify(&mut conn).await?)
+        let report = audit::verify(&mut conn).await?;
+        let anchor_holds = match anchor {
+            Some(anchor) => {
+                let row = audit::rows(&mut conn, anchor.seq - 1, 1).await?;
+                Some(row.first().map(|r| r.hash.as_str()) == Some(anchor.hash.as_str()))
+            }
+            None => None,
+        };
+        Ok(AuditReport {
+            rows: report.rows,
+            head_seq: report.head_seq,
+            head_hash: report.head_hash,
+            broken: report.broken,
+            anchor_holds,
+        })
+    }
+
+    /// Whether `password` is the current password of `account` on the
+    /// target named `target` (for an operator checking a reset). Targets
+    /// that cannot tell say so.
+    pub async fn check_account_password(
+        &self,
+        target: &str,
+        account: &str,
+        password: &SecretString,
+    ) -> Result<bool, ServiceError> {
+        let found = self
+            .targets()
+            .get(target)
+            .ok_or_else(|| ServiceError::BadRequest(format!("no target named {target}")))?;
+        found
+            .check_password(account, password)
+            .await
+            .map_err(|e| match e {
+                touchtone_targets::TargetError::NoSuchAccount => {
+                    ServiceError::UnknownAccount(format!("{account} on {target}"))
+                }
+                other => ServiceError::BadRequest(format!("{target}: {other}")),
+            })
     }
 
     /// At start: steps a previous process left `attempting` become

@@ -166,7 +166,8 @@ impl Service {
                 Some(fields) => report.updated.push((login.clone(), fields.clone())),
             }
             people::upsert(&mut tx, &person, now).await?;
-            people::set_keypad_ids(&mut tx, login, &self.keypad_ids_of(&person)).await?;
+            let keypad_ids = self.keypad_ids(login, person.employee_number.as_deref());
+            people::set_keypad_ids(&mut tx, login, &keypad_ids).await?;
             if !has_account {
                 people::add_account(&mut tx, login, &account).await?;
                 if is_local {

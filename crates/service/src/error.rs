@@ -1,8 +1,10 @@
-//! The service's errors. Each has a stable `code` that API clients match
-//! on; the HTTP layer maps variants to status codes in one place. Messages
+//! The service's errors. Each has a stable [`ErrorCode`] (from the wire
+//! crate, `touchtone-api`) that every door reports and API clients match
+//! on; the code fixes the HTTP status. Messages
 //! are safe to show: no secrets, and nothing an unauthenticated caller
 //! could use to learn whether a person or API user exists.
 
+use touchtone_api::ErrorCode;
 use touchtone_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,35 +64,36 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    /// The stable machine-readable code (which also fixes the HTTP
+    /// status: [`ErrorCode::http_status`]).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ServiceError::BadRequest(_) => "bad_request",
-            ServiceError::InvalidCredentials => "invalid_credentials",
-            ServiceError::Throttled => "throttled",
-            ServiceError::InvalidSession => "invalid_session",
-            ServiceError::SessionExpired => "session_expired",
-            ServiceError::SessionRevoked => "session_revoked",
-            ServiceError::UnknownUser => "unknown_user",
-            ServiceError::UnknownChallenge => "unknown_challenge",
-            ServiceError::ChallengeExpired => "challenge_expired",
-            ServiceError::ChallengeUsed => "challenge_used",
-            ServiceError::AnswersMismatch(_) => "answers_mismatch",
-            ServiceError::NotEnrolled => "not_enrolled",
-            ServiceError::UserLocked => "user_locked",
-            ServiceError::NotVerified => "not_verified",
-            ServiceError::UnknownAccount(_) => "unknown_account",
-            ServiceError::NoAccounts => "no_accounts",
-            ServiceError::PasswordPolicy(_) => "password_policy",
-            ServiceError::PolicyConflict(_) => "policy_conflict",
-            ServiceError::Conflict(_) => "conflict",
-            ServiceError::Unavailable(_) => "unavailable",
-            ServiceError::DirectoryUnavailable(_) => "directory_unavailable",
-            ServiceError::Internal(_) => "internal",
-            ServiceError::DestinationRefused(_) => "destination_refused",
-            ServiceError::RateLimited(_) => "rate_limited",
-            ServiceError::IdempotencyConflict => "idempotency_key_reused",
-            ServiceError::UnknownCall => "unknown_call",
+            ServiceError::BadRequest(_) => ErrorCode::BadRequest,
+            ServiceError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            ServiceError::Throttled => ErrorCode::Throttled,
+            ServiceError::InvalidSession => ErrorCode::InvalidSession,
+            ServiceError::SessionExpired => ErrorCode::SessionExpired,
+            ServiceError::SessionRevoked => ErrorCode::SessionRevoked,
+            ServiceError::UnknownUser => ErrorCode::UnknownUser,
+            ServiceError::UnknownChallenge => ErrorCode::UnknownChallenge,
+            ServiceError::ChallengeExpired => ErrorCode::ChallengeExpired,
+            ServiceError::ChallengeUsed => ErrorCode::ChallengeUsed,
+            ServiceError::AnswersMismatch(_) => ErrorCode::AnswersMismatch,
+            ServiceError::NotEnrolled => ErrorCode::NotEnrolled,
+            ServiceError::UserLocked => ErrorCode::UserLocked,
+            ServiceError::NotVerified => ErrorCode::NotVerified,
+            ServiceError::UnknownAccount(_) => ErrorCode::UnknownAccount,
+            ServiceError::NoAccounts => ErrorCode::NoAccounts,
+            ServiceError::PasswordPolicy(_) => ErrorCode::PasswordPolicy,
+            ServiceError::PolicyConflict(_) => ErrorCode::PolicyConflict,
+            ServiceError::Conflict(_) => ErrorCode::Conflict,
+            ServiceError::Unavailable(_) => ErrorCode::Unavailable,
+            ServiceError::DirectoryUnavailable(_) => ErrorCode::DirectoryUnavailable,
+            ServiceError::Internal(_) => ErrorCode::Internal,
+            ServiceError::DestinationRefused(_) => ErrorCode::DestinationRefused,
+            ServiceError::RateLimited(_) => ErrorCode::RateLimited,
+            ServiceError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            ServiceError::UnknownCall => ErrorCode::UnknownCall,
         }
     }
 }

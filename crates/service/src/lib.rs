@@ -5,24 +5,37 @@
 //! rule written here (verification before reset, intruder lockout,
 //! throttling, one-time session IDs) therefore holds for every door.
 //!
-//! - [`api`]: the eight remote-API functions (`Login` … `Logout`).
+//! - [`api`]: the eight remote-API functions (`Login` … `Logout`), cut by
+//!   concept (credentials, sessions, lookup, verification, passwords,
+//!   account operations); `session_gate` spends and rotates their one-time
+//!   session IDs.
+//! - [`people`]: people as the doors see them, who may be acted on, and
+//!   the intruder lock every door's failures count toward.
+//! - [`enrolment`]: the question pool and enrolled answers.
 //! - [`admin`]: operator actions behind the CLI (API users, people import,
-//!   enrolment, clearing lockouts, audit verification).
+//!   clearing lockouts, local accounts, audit verification).
 //! - [`directory_sync`]: people imported and re-synced from directories.
 //! - [`otp`]: voice-OTP calls: accepting them (credentials, number rules,
 //!   the toll-fraud guard), their durable queue and status history.
 //! - [`events`] and [`delivery`]: event actions through the durable outbox.
 //! - [`settings`], [`clock`], [`hashing`], [`error`]: what the rest needs.
+//!
+//! No store row crosses this crate's boundary: every function takes and
+//! returns the service's own types (`people::Person`, `otp::CallDetail`,
+//! `api::ApiUserInfo`, …), so a door cannot read a password hash or a
+//! column it should not see, and the store can change under the doors.
 
 pub mod admin;
 pub mod api;
 pub mod clock;
 pub mod delivery;
 pub mod directory_sync;
+pub mod enrolment;
 pub mod error;
 pub mod events;
 pub mod hashing;
 pub mod otp;
+pub mod people;
 mod session_gate;
 pub mod settings;
 
@@ -113,7 +126,7 @@ impl Service {
         self
     }
 
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
     }
 
@@ -135,5 +148,17 @@ impl Service {
 
     pub fn now(&self) -> i64 {
         self.inner.clock.now_ms()
+    }
+
+    /// Whether the database answers (for health checks).
+    pub async fn check_database(&self) -> Result<(), ServiceError> {
+        self.store().acquire().await?;
+        Ok(())
+    }
+
+    /// Closes the database connections (at shutdown); calls made after
+    /// this fail with [`ServiceError::Unavailable`].
+    pub async fn close(&self) {
+        self.store().close().await;
     }
 }

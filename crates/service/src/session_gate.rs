@@ -30,6 +30,39 @@ impl CallTx {
 }
 
 impl Service {
+    /// Starts a session of `api_user` bound to the caller's address, with
+    /// its first token, audited as `Login` (`detail` adds to the row), all
+    /// in one transaction. Every door's sessions start here.
+    pub(crate) async fn start_session(
+        &self,
+        caller: &Caller,
+        api_user: &str,
+        detail: serde_json::Value,
+    ) -> Result<SessionToken, ServiceError> {
+        let now = self.now();
+        let ip = caller.ip.to_string();
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            api_user: api_user.to_owned(),
+            client_ip: ip.clone(),
+            created_at: now,
+            expires_at: now + self.settings().session_lifetime_ms,
+            ended_at: None,
+            verified_person: None,
+        };
+        let token = SessionToken::generate(&mut rand::rng());
+        let mut detail = detail;
+        if let Some(map) = detail.as_object_mut() {
+            map.insert("ip".into(), ip.into());
+            map.insert("session".into(), session.id.clone().into());
+        }
+        let mut tx = self.store().begin().await?;
+        sessions::create(&mut tx, &session, &token.digest().0).await?;
+        append_audit(&mut tx, api_user, "Login", api_user, "ok", detail, now).await?;
+        commit(tx).await?;
+        Ok(token)
+    }
+
     /// Spends `token` and opens the call's transaction.
     pub(crate) async fn open_call(
         &self,
@@ -139,7 +172,7 @@ impl Service {
                 &session.api_user,
                 action,
                 subject,
-                error.code(),
+                error.code().as_str(),
                 json!({}),
             )
             .await

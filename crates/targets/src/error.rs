@@ -17,6 +17,8 @@ pub enum TargetError {
     Failed(String),
     #[error("no target of that name is configured")]
     UnknownTarget,
+    #[error("this system cannot do that")]
+    Unsupported,
 }
 
 impl TargetError {
@@ -30,6 +32,7 @@ impl TargetError {
             TargetError::Unavailable(_) => "unavailable",
             TargetError::Failed(_) => "failed",
             TargetError::UnknownTarget => "unknown_target",
+            TargetError::Unsupported => "unsupported",
         }
     }
 }

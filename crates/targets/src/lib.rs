@@ -64,4 +64,15 @@ pub trait Target: Send + Sync {
 
     /// Clears an intruder lockout of `account` on this system.
     async fn unlock(&self, account: &str) -> Result<UnlockOutcome, TargetError>;
+
+    /// Whether `password` is the current password of `account`, compared
+    /// in constant time (or by the system itself). Systems that cannot
+    /// tell answer [`TargetError::Unsupported`].
+    async fn check_password(
+        &self,
+        _account: &str,
+        _password: &SecretString,
+    ) -> Result<bool, TargetError> {
+        Err(TargetError::Unsupported)
+    }
 }

@@ -36,35 +36,6 @@ impl LocalTarget {
         self.params = params;
         self
     }
-
-    /// Whether `password` is the account's current password. For operators
-    /// checking a reset; the comparison is argon2's constant-time one.
-    pub async fn check_password(
-        &self,
-        account: &str,
-        password: &SecretString,
-    ) -> Result<bool, TargetError> {
-        let mut conn = self.store.acquire().await.map_err(unavailable)?;
-        let Some(found) = local_directory::get(&mut conn, account)
-            .await
-            .map_err(unavailable)?
-        else {
-            return Err(TargetError::NoSuchAccount);
-        };
-        let Some(hash) = found.password_hash else {
-            return Ok(false);
-        };
-        let password = password.clone();
-        tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&hash)
-                .map_err(|e| TargetError::Failed(format!("stored hash: {e}")))?;
-            Ok(Argon2::default()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await
-        .map_err(|e| TargetError::Failed(e.to_string()))?
-    }
 }
 
 /// Hashes a password for the local directory with argon2id at `params`.
@@ -144,6 +115,34 @@ impl Target for LocalTarget {
             .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
         Ok(UnlockOutcome::Unlocked)
+    }
+
+    /// The stored hash decides; argon2's comparison is constant-time.
+    async fn check_password(
+        &self,
+        account: &str,
+        password: &SecretString,
+    ) -> Result<bool, TargetError> {
+        let mut conn = self.store.acquire().await.map_err(unavailable)?;
+        let Some(found) = local_directory::get(&mut conn, account)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Err(TargetError::NoSuchAccount);
+        };
+        let Some(hash) = found.password_hash else {
+            return Ok(false);
+        };
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || {
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|e| TargetError::Failed(format!("stored hash: {e}")))?;
+            Ok(Argon2::default()
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await
+        .map_err(|e| TargetError::Failed(e.to_string()))?
     }
 }
 

@@ -64,15 +64,11 @@ impl InProcessSession {
                 Ok(rotated.value)
             }
             Err(e) => {
-                if matches!(
-                    e,
-                    ServiceError::SessionExpired
-                        | ServiceError::SessionRevoked
-                        | ServiceError::InvalidSession
-                ) {
+                let e = BackendError::from(e);
+                if e.ends_session() {
                     self.token = None;
                 }
-                Err(e.into())
+                Err(e)
             }
         }
     }

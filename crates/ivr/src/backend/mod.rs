@@ -5,8 +5,8 @@
 //! [`Remote`] calls this server's HTTPS remote API as any IVR platform
 //! would, so the IVR can run at another site.
 //!
-//! Errors carry the service's stable codes (`user_locked`,
-//! `not_enrolled`, …) whichever way the call went, so the flow reacts to
+//! Errors carry the service's stable [`ErrorCode`]s (`UserLocked`,
+//! `NotEnrolled`, …) whichever way the call went, so the flow reacts to
 //! them the same way for both.
 
 mod in_process;
@@ -15,6 +15,7 @@ mod remote;
 use std::net::IpAddr;
 
 use async_trait::async_trait;
+use touchtone_api::ErrorCode;
 use touchtone_core::secret::SecretString;
 use touchtone_service::api::{
     AccountResult, Answer, ChallengeView, RandomPassword, UserMatch, Validation,
@@ -31,30 +32,51 @@ pub struct CallContext {
     pub peer_ip: IpAddr,
 }
 
-/// A failure with the service's stable code.
+/// Why a backend call failed.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct BackendError {
-    pub code: String,
-    pub message: String,
+pub enum BackendError {
+    /// The service refused or failed, with its stable code (the same
+    /// whichever way the call went).
+    #[error("{code}: {message}")]
+    Service { code: ErrorCode, message: String },
+    /// The remote API could not be reached or did not answer in time.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// The remote API answered with something that is not the API's (or a
+    /// code newer than this IVR).
+    #[error("bad response: {0}")]
+    BadResponse(String),
 }
 
 impl BackendError {
-    pub fn new(code: &str, message: impl Into<String>) -> BackendError {
-        BackendError {
-            code: code.to_owned(),
-            message: message.into(),
+    /// The service's code, when the service gave one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            BackendError::Service { code, .. } => Some(*code),
+            BackendError::Unreachable(_) | BackendError::BadResponse(_) => None,
         }
     }
 
-    pub fn is(&self, code: &str) -> bool {
-        self.code == code
+    /// Whether the service refused with `code`.
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code() == Some(code)
+    }
+
+    /// Whether the session has ended (so no later call can use it).
+    pub fn ends_session(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(ErrorCode::InvalidSession | ErrorCode::SessionExpired | ErrorCode::SessionRevoked)
+        )
     }
 }
 
 impl From<touchtone_service::ServiceError> for BackendError {
     fn from(e: touchtone_service::ServiceError) -> Self {
-        BackendError::new(e.code(), e.to_string())
+        BackendError::Service {
+            code: e.code(),
+            message: e.to_string(),
+        }
     }
 }
 

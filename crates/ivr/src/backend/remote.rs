@@ -1,15 +1,25 @@
 //! This server's HTTPS remote API, called as any IVR platform calls it:
 //! `Login` with an API user when the call is answered, each function with
-//! the newest one-time session ID, `Logout` when the call ends.
+//! the newest one-time session ID, `Logout` when the call ends. The
+//! bodies are the server's own wire types (`touchtone-api`), so the two
+//! sides cannot drift apart.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
-use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_api::ErrorBody;
+use touchtone_api::ErrorCode;
+use touchtone_api::functions::{
+    AccountResultEntry, AccountsResponse, AnswerEntry, LoginRequest, LogoutResponse,
+    PasswordRandomGetResponse, SessionRequest, SessionResponse, UserAccountsUnlockRequest,
+    UserAnswersValidateRequest, UserAnswersValidateResponse, UserIvrListRequest,
+    UserIvrListResponse, UserPasswordSyncRequest, UserQuestionsGetRequest,
+    UserQuestionsGetResponse, UserRequest,
+};
+use touchtone_core::secret::SecretString;
 use touchtone_service::api::{
     AccountResult, Answer, ChallengeQuestion, ChallengeView, RandomPassword, UserMatch, Validation,
 };
@@ -61,18 +71,12 @@ impl Remote {
 #[async_trait]
 impl Backend for Remote {
     async fn open(&self, _call: &CallContext) -> Result<Box<dyn BackendSession>, BackendError> {
-        #[derive(Deserialize)]
-        struct Login {
-            session: String,
-        }
         let base = self.settings.base_url.trim_end_matches('/').to_owned();
-        let login: Login = post(
-            &self.client,
-            &base,
-            "Login",
-            &json!({"user": self.settings.api_user, "password": self.settings.api_password.expose_secret()}),
-        )
-        .await?;
+        let request = LoginRequest {
+            user: self.settings.api_user.clone(),
+            password: self.settings.api_password.clone(),
+        };
+        let login: SessionResponse = post(&self.client, &base, "Login", &request).await?;
         Ok(Box::new(RemoteSession {
             client: self.client.clone(),
             base,
@@ -87,88 +91,78 @@ struct RemoteSession {
     session: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct UserEntry {
-    user_id: String,
-    display_name: String,
-    department: String,
+/// A response that carries the next session ID.
+trait Rotating {
+    fn next_session(&self) -> &str;
 }
 
-#[derive(Deserialize)]
-struct QuestionEntry {
-    question_id: String,
-    text: String,
-    max_digits: i64,
-}
-
-#[derive(Deserialize)]
-struct AccountEntry {
-    account: String,
-    target: String,
-    ok: bool,
-    error: Option<String>,
-    message: Option<String>,
-    was_locked: Option<bool>,
-}
-
-impl From<AccountEntry> for AccountResult {
-    fn from(a: AccountEntry) -> Self {
-        AccountResult {
-            account: a.account,
-            target: a.target,
-            ok: a.ok,
-            error: a.error,
-            message: a.message,
-            was_locked: a.was_locked,
+macro_rules! rotating {
+    ($($t:ty),*) => {$(
+        impl Rotating for $t {
+            fn next_session(&self) -> &str {
+                &self.session
+            }
         }
+    )*};
+}
+rotating!(
+    UserIvrListResponse,
+    UserQuestionsGetResponse,
+    UserAnswersValidateResponse,
+    PasswordRandomGetResponse,
+    AccountsResponse
+);
+
+fn account_result(a: AccountResultEntry) -> AccountResult {
+    AccountResult {
+        account: a.account,
+        target: a.target,
+        ok: a.ok,
+        error: a.error,
+        message: a.message,
+        was_locked: a.was_locked,
     }
 }
 
 impl RemoteSession {
-    /// Calls `function` with the current session ID added to `body`, and
-    /// keeps the next one.
-    async fn call<T: DeserializeOwned>(
+    /// The session ID to present, or an error once the session has ended.
+    fn session(&self) -> Result<String, BackendError> {
+        self.session.clone().ok_or_else(|| BackendError::Service {
+            code: ErrorCode::InvalidSession,
+            message: "the session has ended".into(),
+        })
+    }
+
+    /// Calls `function` and keeps the next session ID (or forgets the
+    /// session when the server says it has ended).
+    async fn call<T: DeserializeOwned + Rotating>(
         &mut self,
         function: &str,
-        mut body: Value,
+        body: &impl Serialize,
     ) -> Result<T, BackendError> {
-        let Some(session) = self.session.clone() else {
-            return Err(BackendError::new(
-                "invalid_session",
-                "the session has ended",
-            ));
-        };
-        body["session"] = Value::String(session);
-        let response: Value = match post(&self.client, &self.base, function, &body).await {
-            Ok(v) => v,
+        match post::<T>(&self.client, &self.base, function, body).await {
+            Ok(response) => {
+                self.session = Some(response.next_session().to_owned());
+                Ok(response)
+            }
             Err(e) => {
-                if matches!(
-                    e.code.as_str(),
-                    "invalid_session" | "session_expired" | "session_revoked"
-                ) {
+                if e.ends_session() {
                     self.session = None;
                 }
-                return Err(e);
+                Err(e)
             }
-        };
-        if let Some(next) = response.get("session").and_then(Value::as_str) {
-            self.session = Some(next.to_owned());
         }
-        serde_json::from_value(response)
-            .map_err(|e| BackendError::new("bad_response", format!("{function}: {e}")))
     }
 }
 
 #[async_trait]
 impl BackendSession for RemoteSession {
     async fn find_users(&mut self, keypad_id: &str) -> Result<Vec<UserMatch>, BackendError> {
-        #[derive(Deserialize)]
-        struct R {
-            users: Vec<UserEntry>,
-        }
-        let r: R = self
-            .call("UserIVRList", json!({"ivr_id": keypad_id}))
-            .await?;
+        let request = UserIvrListRequest {
+            session: self.session()?,
+            ivr_id: keypad_id.to_owned(),
+        };
+        let r: UserIvrListResponse = self.call("UserIVRList", &request).await?;
         Ok(r.users
             .into_iter()
             .map(|u| UserMatch {
@@ -184,16 +178,12 @@ impl BackendSession for RemoteSession {
         user_id: &str,
         caller_number: Option<&str>,
     ) -> Result<ChallengeView, BackendError> {
-        #[derive(Deserialize)]
-        struct R {
-            challenge_id: String,
-            questions: Vec<QuestionEntry>,
-        }
-        let mut body = json!({"user_id": user_id});
-        if let Some(number) = caller_number {
-            body["caller_number"] = Value::String(number.to_owned());
-        }
-        let r: R = self.call("UserQuestionsGet", body).await?;
+        let request = UserQuestionsGetRequest {
+            session: self.session()?,
+            user_id: user_id.to_owned(),
+            caller_number: caller_number.map(str::to_owned),
+        };
+        let r: UserQuestionsGetResponse = self.call("UserQuestionsGet", &request).await?;
         Ok(ChallengeView {
             challenge_id: r.challenge_id,
             questions: r
@@ -213,22 +203,18 @@ impl BackendSession for RemoteSession {
         challenge_id: &str,
         answers: Vec<Answer>,
     ) -> Result<Validation, BackendError> {
-        #[derive(Deserialize)]
-        struct R {
-            valid: bool,
-            attempts_left: u32,
-            locked: bool,
-        }
-        let answers: Vec<Value> = answers
-            .iter()
-            .map(|a| json!({"question_id": a.question_id, "answer": a.answer.expose_secret()}))
-            .collect();
-        let r: R = self
-            .call(
-                "UserAnswersValidate",
-                json!({"challenge_id": challenge_id, "answers": answers}),
-            )
-            .await?;
+        let request = UserAnswersValidateRequest {
+            session: self.session()?,
+            challenge_id: challenge_id.to_owned(),
+            answers: answers
+                .into_iter()
+                .map(|a| AnswerEntry {
+                    question_id: a.question_id,
+                    answer: a.answer,
+                })
+                .collect(),
+        };
+        let r: UserAnswersValidateResponse = self.call("UserAnswersValidate", &request).await?;
         Ok(Validation {
             valid: r.valid,
             attempts_left: r.attempts_left,
@@ -237,14 +223,11 @@ impl BackendSession for RemoteSession {
     }
 
     async fn random_password(&mut self, user_id: &str) -> Result<RandomPassword, BackendError> {
-        #[derive(Deserialize)]
-        struct R {
-            password: SecretString,
-            spoken: Vec<String>,
-        }
-        let r: R = self
-            .call("PasswordRandomGet", json!({"user_id": user_id}))
-            .await?;
+        let request = UserRequest {
+            session: self.session()?,
+            user_id: user_id.to_owned(),
+        };
+        let r: PasswordRandomGetResponse = self.call("PasswordRandomGet", &request).await?;
         Ok(RandomPassword {
             password: r.password,
             spoken: r.spoken,
@@ -256,37 +239,33 @@ impl BackendSession for RemoteSession {
         user_id: &str,
         password: SecretString,
     ) -> Result<Vec<AccountResult>, BackendError> {
-        #[derive(Deserialize)]
-        struct R {
-            results: Vec<AccountEntry>,
-        }
-        let r: R = self
-            .call(
-                "UserPasswordSync",
-                json!({"user_id": user_id, "password": password.expose_secret()}),
-            )
-            .await?;
-        Ok(r.results.into_iter().map(AccountResult::from).collect())
+        let request = UserPasswordSyncRequest {
+            session: self.session()?,
+            user_id: user_id.to_owned(),
+            password,
+            accounts: None,
+        };
+        let r: AccountsResponse = self.call("UserPasswordSync", &request).await?;
+        Ok(r.results.into_iter().map(account_result).collect())
     }
 
     async fn unlock(&mut self, user_id: &str) -> Result<Vec<AccountResult>, BackendError> {
-        #[derive(Deserialize)]
-        struct R {
-            results: Vec<AccountEntry>,
-        }
-        let r: R = self
-            .call("UserAccountsUnlock", json!({"user_id": user_id}))
-            .await?;
-        Ok(r.results.into_iter().map(AccountResult::from).collect())
+        let request = UserAccountsUnlockRequest {
+            session: self.session()?,
+            user_id: user_id.to_owned(),
+            accounts: None,
+        };
+        let r: AccountsResponse = self.call("UserAccountsUnlock", &request).await?;
+        Ok(r.results.into_iter().map(account_result).collect())
     }
 
     async fn close(&mut self) {
         if let Some(session) = self.session.take()
-            && let Err(e) = post::<Value>(
+            && let Err(e) = post::<LogoutResponse>(
                 &self.client,
                 &self.base,
                 "Logout",
-                &json!({"session": session}),
+                &SessionRequest { session },
             )
             .await
         {
@@ -301,7 +280,7 @@ async fn post<T: DeserializeOwned>(
     client: &reqwest::Client,
     base: &str,
     function: &str,
-    body: &Value,
+    body: &impl Serialize,
 ) -> Result<T, BackendError> {
     let response = client
         .post(format!("{base}/{function}"))
@@ -309,33 +288,32 @@ async fn post<T: DeserializeOwned>(
         .send()
         .await
         .map_err(|e| {
-            let code = if e.is_timeout() {
-                "timeout"
+            let what = if e.is_timeout() {
+                "timed out"
             } else {
-                "unavailable"
+                "cannot be reached"
             };
-            BackendError::new(code, format!("{function}: {}", e))
+            BackendError::Unreachable(format!("{function}: {what}: {e}"))
         })?;
     let status = response.status();
     let text = response
         .text()
         .await
-        .map_err(|e| BackendError::new("unavailable", format!("{function}: {}", e)))?;
+        .map_err(|e| BackendError::Unreachable(format!("{function}: {e}")))?;
     if !status.is_success() {
-        #[derive(Deserialize)]
-        struct ErrorBody {
-            error: ErrorDetail,
-        }
-        #[derive(Deserialize)]
-        struct ErrorDetail {
-            code: String,
-            message: String,
-        }
         return Err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(b) => BackendError::new(&b.error.code, b.error.message),
-            Err(_) => BackendError::new("unavailable", format!("{function}: HTTP {status}")),
+            Ok(body) => match body.code() {
+                Some(code) => BackendError::Service {
+                    code,
+                    message: body.error.message,
+                },
+                None => BackendError::BadResponse(format!(
+                    "{function}: HTTP {status} with an unknown code {}",
+                    body.error.code
+                )),
+            },
+            Err(_) => BackendError::Unreachable(format!("{function}: HTTP {status}")),
         });
     }
-    serde_json::from_str(&text)
-        .map_err(|e| BackendError::new("bad_response", format!("{function}: {e}")))
+    serde_json::from_str(&text).map_err(|e| BackendError::BadResponse(format!("{function}: {e}")))
 }

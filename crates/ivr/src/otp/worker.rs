@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use touchtone_core::otp::OtpCode;
+use touchtone_core::secret::ExposeSecret;
 use touchtone_service::Service;
-use touchtone_service::otp::Outcome;
+use touchtone_service::otp::{CallReport, LeasedCall, OtpMode, Outcome};
 use touchtone_sip::{DialError, DialProgress, DialRequest, Engine};
-use touchtone_store::otp_calls::{ClaimedCall, Finish};
 
 use super::flow::{self, OtpFlowSettings, OtpRecord};
 use crate::line::{Line, SipLine};
@@ -208,7 +208,7 @@ impl OtpWorker {
     /// was not answered (nobody heard the code), final otherwise.
     async fn place(
         &self,
-        call: ClaimedCall,
+        call: LeasedCall,
         cancel: CancellationToken,
         shutdown: CancellationToken,
     ) {
@@ -242,18 +242,18 @@ impl OtpWorker {
         }
     }
 
-    async fn attempt(&self, call: &ClaimedCall, cancel: &CancellationToken) -> Outcome {
+    async fn attempt(&self, call: &LeasedCall, cancel: &CancellationToken) -> Outcome {
         let fail = |status: &'static str, sip_status: Option<i64>, detail: Option<String>| {
             Outcome::Final {
                 status,
-                report: Finish {
+                report: CallReport {
                     sip_status,
-                    ..Finish::default()
+                    ..CallReport::default()
                 },
                 detail: detail.map(|d| serde_json::json!({ "error": d }).to_string()),
             }
         };
-        let Ok(code) = OtpCode::parse(&call.code) else {
+        let Ok(code) = OtpCode::parse(call.code.expose_secret()) else {
             return fail("failed", None, Some("the stored code is malformed".into()));
         };
         let Some(voice) = self.voice(&call.language) else {
@@ -290,10 +290,10 @@ impl OtpWorker {
             Err(e) => {
                 let ring = |status, sip| Outcome::Final {
                     status,
-                    report: Finish {
+                    report: CallReport {
                         sip_status: sip,
                         ring_ms,
-                        ..Finish::default()
+                        ..CallReport::default()
                     },
                     detail: None,
                 };
@@ -337,7 +337,7 @@ impl OtpWorker {
         let mut line = SipLine::new(channel, voice);
         let mut record = OtpRecord::default();
         let repeats = u32::try_from(call.repeats).unwrap_or(1);
-        let verify_mode = call.mode == "verify";
+        let verify_mode = call.mode == OtpMode::Verify;
         let cut_short = {
             let run = async {
                 if verify_mode {
@@ -361,7 +361,7 @@ impl OtpWorker {
         };
         Outcome::Final {
             status,
-            report: Finish {
+            report: CallReport {
                 sip_status: Some(200),
                 ring_ms,
                 talk_ms,

@@ -8,11 +8,10 @@ use anyhow::Context;
 use clap::Subcommand;
 use touchtone_core::secret::SecretString;
 use touchtone_service::Service;
-use touchtone_service::admin::PersonRecord;
+use touchtone_service::admin::{AuditAnchor, PersonRecord};
 use touchtone_service::directory_sync::{SyncMode, SyncReport};
-use touchtone_store::people::{AccountRef, Person};
-use touchtone_store::questions::Question;
-use touchtone_targets::local::LocalTarget;
+use touchtone_service::enrolment::Question;
+use touchtone_service::people::{Account, Person};
 
 const ACTOR: &str = "cli";
 
@@ -282,7 +281,7 @@ pub async fn people(config: &Path, cmd: PeopleCommand) -> anyhow::Result<()> {
                     Some(l) => format!(
                         "locked={} password_set={} changed_at={}",
                         l.locked,
-                        l.password_hash.is_some(),
+                        l.password_set,
                         l.password_changed_at
                             .map_or("never".into(), |t| t.to_string())
                     ),
@@ -334,7 +333,7 @@ pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
             .into_iter()
             .map(|a| match a.split_once(':') {
                 Some((target, account)) if !target.is_empty() && !account.is_empty() => {
-                    Ok(AccountRef {
+                    Ok(Account {
                         target: target.to_owned(),
                         account: account.to_owned(),
                     })
@@ -361,7 +360,6 @@ pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
                 mail: optional(row.mail),
                 phone_numbers: split(&row.phone_numbers),
                 disabled: matches!(row.disabled.trim(), "1" | "true" | "yes"),
-                failures_cleared_at: 0,
             },
             accounts,
         });
@@ -428,22 +426,14 @@ pub async fn lockout(config: &Path, cmd: LockoutCommand) -> anyhow::Result<()> {
 }
 
 pub async fn accounts(config: &Path, cmd: AccountsCommand) -> anyhow::Result<()> {
-    let (service, config) = service(config).await?;
+    let (service, _) = service(config).await?;
     match cmd {
         AccountsCommand::CheckPassword { account, target } => {
-            let policy = config
-                .targets
-                .iter()
-                .find_map(|t| match t {
-                    crate::config::TargetConfig::Local { name, policy } if *name == target => {
-                        Some(policy.clone())
-                    }
-                    _ => None,
-                })
-                .with_context(|| format!("no local target named {target}"))?;
-            let local = LocalTarget::new(target, policy, service.store().clone());
             let password = read_secret("password")?;
-            if local.check_password(&account, &password).await? {
+            if service
+                .check_account_password(&target, &account, &password)
+                .await?
+            {
                 println!("{account}: the password matches");
             } else {
                 println!("{account}: the password does NOT match");
@@ -462,23 +452,30 @@ pub async fn accounts(config: &Path, cmd: AccountsCommand) -> anyhow::Result<()>
 
 pub async fn audit(config: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
     let (service, _) = service(config).await?;
-    let report = service.verify_audit().await?;
+    let anchor = match &cmd {
+        AuditCommand::Verify {
+            anchor: Some(anchor),
+        } => Some(
+            anchor
+                .parse::<AuditAnchor>()
+                .map_err(|e| anyhow::anyhow!("--anchor: {e}"))?,
+        ),
+        _ => None,
+    };
+    let report = service.verify_audit(anchor.as_ref()).await?;
     match cmd {
         AuditCommand::Head => println!("{}:{}", report.head_seq, report.head_hash),
-        AuditCommand::Verify { anchor } => {
+        AuditCommand::Verify { .. } => {
             if let Some((seq, reason)) = &report.broken {
                 println!("audit log BROKEN at row {seq}: {reason}");
                 std::process::exit(1);
             }
-            if let Some(anchor) = anchor {
-                let (seq, hash) = anchor.split_once(':').context("--anchor is SEQ:HASH")?;
-                let seq: i64 = seq.parse().context("--anchor: SEQ is a number")?;
-                let mut conn = service.store().acquire().await?;
-                let row = touchtone_store::audit::rows(&mut conn, seq - 1, 1).await?;
-                if row.first().map(|r| r.hash.as_str()) != Some(hash) {
-                    println!("audit log BROKEN: row {seq} no longer has the recorded hash");
-                    std::process::exit(1);
-                }
+            if let (Some(anchor), Some(false)) = (&anchor, report.anchor_holds) {
+                println!(
+                    "audit log BROKEN: row {} no longer has the recorded hash",
+                    anchor.seq
+                );
+                std::process::exit(1);
             }
             println!(
                 "audit log intact: {} rows, head {}:{}",

@@ -6,6 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
+use touchtone_api::ErrorCode;
 
 use super::ApiError;
 
@@ -32,27 +33,25 @@ fn rejection_error(rejection: &JsonRejection) -> ApiError {
             // serde's message names the field and the problem; it never
             // echoes a value.
             ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 format!("the request does not fit: {}", source_message(e)),
             )
         }
-        JsonRejection::JsonSyntaxError(_) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            "the body is not valid JSON",
-        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::new(ErrorCode::MalformedJson, "the body is not valid JSON")
+        }
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as Content-Type: application/json",
         ),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the body is too large",
-        ),
-        other => ApiError::new(other.status(), "bad_request", "the body could not be read"),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(ErrorCode::PayloadTooLarge, "the body is too large")
+        }
+        // The body could not be read at all: keep the status axum chose.
+        other => ApiError {
+            status: other.status(),
+            ..ApiError::new(ErrorCode::BadRequest, "the body could not be read")
+        },
     }
 }
 

@@ -1,4 +1,5 @@
-//! One handler per API function: JSON in, service call, JSON out.
+//! One handler per API function: JSON in (the wire types of
+//! `touchtone-api`), service call, JSON out.
 
 use std::net::SocketAddr;
 
@@ -6,12 +7,13 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use touchtone_core::secret::ExposeSecret;
+use touchtone_api::functions::*;
+use touchtone_api::{ErrorBody, ErrorCode};
+use touchtone_service::api::{AccountResult, AccountSelector, Answer};
 use touchtone_service::{Caller, Door, Service};
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::extract::ApiJson;
-use super::types::*;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -49,7 +51,15 @@ pub async fn user_ivr_list(
         .await?;
     Ok(Json(UserIvrListResponse {
         session: rotated.session.reveal().to_owned(),
-        users: rotated.value.into_iter().map(UserEntry::from).collect(),
+        users: rotated
+            .value
+            .into_iter()
+            .map(|m| UserEntry {
+                user_id: m.user_id,
+                display_name: m.display_name,
+                department: m.department,
+            })
+            .collect(),
     }))
 }
 
@@ -75,7 +85,11 @@ pub async fn user_questions_get(
             .value
             .questions
             .into_iter()
-            .map(QuestionEntry::from)
+            .map(|q| QuestionEntry {
+                question_id: q.question_id,
+                text: q.text,
+                max_digits: q.max_digits,
+            })
             .collect(),
     }))
 }
@@ -87,7 +101,14 @@ pub async fn user_answers_validate(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<UserAnswersValidateRequest>,
 ) -> ApiResult<UserAnswersValidateResponse> {
-    let answers = req.answers.into_iter().map(Into::into).collect();
+    let answers = req
+        .answers
+        .into_iter()
+        .map(|a| Answer {
+            question_id: a.question_id,
+            answer: a.answer,
+        })
+        .collect();
     let rotated = service
         .answers_validate(&caller(addr), &req.session, &req.challenge_id, answers)
         .await?;
@@ -112,7 +133,7 @@ pub async fn password_random_get(
         .await?;
     Ok(Json(PasswordRandomGetResponse {
         session: rotated.session.reveal().to_owned(),
-        password: rotated.value.password.expose_secret().to_owned(),
+        password: rotated.value.password,
         spoken: rotated.value.spoken,
     }))
 }
@@ -124,9 +145,7 @@ pub async fn user_password_sync(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<UserPasswordSyncRequest>,
 ) -> ApiResult<AccountsResponse> {
-    let accounts = req
-        .accounts
-        .map(|list| list.into_iter().map(Into::into).collect());
+    let accounts = selectors(req.accounts);
     let rotated = service
         .password_sync(
             &caller(addr),
@@ -138,7 +157,7 @@ pub async fn user_password_sync(
         .await?;
     Ok(Json(AccountsResponse {
         session: rotated.session.reveal().to_owned(),
-        results: rotated.value.into_iter().map(Into::into).collect(),
+        results: rotated.value.into_iter().map(account_result).collect(),
     }))
 }
 
@@ -149,15 +168,13 @@ pub async fn user_accounts_unlock(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<UserAccountsUnlockRequest>,
 ) -> ApiResult<AccountsResponse> {
-    let accounts = req
-        .accounts
-        .map(|list| list.into_iter().map(Into::into).collect());
+    let accounts = selectors(req.accounts);
     let rotated = service
         .accounts_unlock(&caller(addr), &req.session, &req.user_id, accounts)
         .await?;
     Ok(Json(AccountsResponse {
         session: rotated.session.reveal().to_owned(),
-        results: rotated.value.into_iter().map(Into::into).collect(),
+        results: rotated.value.into_iter().map(account_result).collect(),
     }))
 }
 
@@ -172,35 +189,52 @@ pub async fn logout(
     Ok(Json(LogoutResponse { ended: true }))
 }
 
+fn selectors(accounts: Option<Vec<AccountEntry>>) -> Option<Vec<AccountSelector>> {
+    accounts.map(|list| {
+        list.into_iter()
+            .map(|a| AccountSelector {
+                account: a.account,
+                target: a.target,
+            })
+            .collect()
+    })
+}
+
+fn account_result(r: AccountResult) -> AccountResultEntry {
+    AccountResultEntry {
+        account: r.account,
+        target: r.target,
+        ok: r.ok,
+        error: r.error,
+        message: r.message,
+        was_locked: r.was_locked,
+    }
+}
+
 pub async fn openapi_document() -> Response {
     Json(super::openapi::document()).into_response()
 }
 
 /// Liveness and database reachability.
 pub async fn health(State(service): State<Service>) -> Response {
-    match service.store().acquire().await {
-        Ok(_) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the database cannot be reached",
-        )
-        .into_response(),
+    match service.check_database().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
+        Err(_) => {
+            ApiError::new(ErrorCode::Unavailable, "the database cannot be reached").into_response()
+        }
     }
 }
 
 pub async fn not_found() -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         "no such API function; see /api/v1/openapi.json",
     )
 }
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "API functions are called with POST",
     )
 }
@@ -209,10 +243,5 @@ pub async fn method_not_allowed() -> ApiError {
 /// the server keeps serving.
 pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error",
-    )
-    .into_response()
+    ApiError::new(ErrorCode::Internal, "internal error").into_response()
 }

@@ -1,15 +1,15 @@
 //! The HTTPS remote API: `POST /api/v1/<Function>` with JSON, the OpenAPI
 //! document at `/api/v1/openapi.json`, and `/healthz`.
 //!
-//! A thin front door: handlers turn JSON into service calls and service
-//! errors into HTTP answers (in [`error`], the one place that maps them).
+//! A thin front door: handlers turn the wire types of `touchtone-api`
+//! into service calls and service errors into HTTP answers ([`error`];
+//! each error code knows its own status).
 
 mod error;
 mod extract;
 mod handlers;
 pub mod openapi;
 pub(crate) mod otp;
-pub mod types;
 
 use std::time::Duration;
 

@@ -1,10 +1,12 @@
 //! The OpenAPI document of the remote API, served at
-//! `/api/v1/openapi.json`.
+//! `/api/v1/openapi.json`: the handlers' paths, with the schemas of the
+//! wire types in `touchtone-api`.
 
+use touchtone_api::calls::*;
+use touchtone_api::functions::*;
+use touchtone_api::{ErrorBody, ErrorCode, ErrorDetail};
 use utoipa::OpenApi;
 
-use super::error::{ErrorBody, ErrorDetail};
-use super::types::*;
 use super::{handlers, otp};
 
 #[derive(OpenApi)]
@@ -32,6 +34,7 @@ Voice OTP: /api/v1/calls (HTTP Basic as an API user) queues a call that speaks a
     components(schemas(
         ErrorBody,
         ErrorDetail,
+        ErrorCode,
         LoginRequest,
         SessionResponse,
         SessionRequest,
@@ -52,12 +55,13 @@ Voice OTP: /api/v1/calls (HTTP Basic as an API user) queues a call that speaks a
         AccountsResponse,
         AccountResultEntry,
         LogoutResponse,
-        otp::CreateCallRequest,
-        otp::CallAccepted,
-        otp::CallStatus,
-        otp::CallRecord,
-        otp::HistoryItem,
-        otp::CallList,
+        CallMode,
+        CreateCallRequest,
+        CallAccepted,
+        CallStatus,
+        CallRecord,
+        HistoryItem,
+        CallList,
     ))
 )]
 struct ApiDoc;

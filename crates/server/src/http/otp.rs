@@ -22,13 +22,16 @@ use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use touchtone_api::ErrorCode;
+use touchtone_api::calls::{
+    CallAccepted, CallList, CallMode, CallRecord, CallStatus, CreateCallRequest, HistoryItem,
+    LegacyAnswer, ListParams,
+};
 use touchtone_core::otp::OtpCode;
-use touchtone_core::secret::SecretString;
-use touchtone_service::otp::{CallView, ListQuery, OtpMode, OtpRequest};
+use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_service::api::ApiUserInfo;
+use touchtone_service::otp::{CallDetail, CallView, ListQuery, OtpMode, OtpRequest};
 use touchtone_service::{Caller, Door, Service, ServiceError};
-use touchtone_store::api_users::ApiUser;
-use touchtone_store::otp_calls::OtpCall;
 
 use super::error::ApiError;
 use super::extract::ApiJson;
@@ -42,35 +45,10 @@ fn caller(addr: SocketAddr) -> Caller {
 
 // ---- /outbound.cgi ----------------------------------------------------
 
-#[derive(Serialize)]
-struct LegacyAnswer {
-    response_code: String,
-    response_description: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    call_id: Option<String>,
-    /// What was wrong, for a person (not in the reference; clients ignore it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
 fn legacy(status: StatusCode, call_id: Option<String>, error: Option<String>) -> Response {
-    let description = match status.as_u16() {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        429 => "Too Many Requests",
-        503 => "Service Unavailable",
-        _ => "Internal Server Error",
-    };
     let mut response = (
         status,
-        Json(LegacyAnswer {
-            response_code: status.as_u16().to_string(),
-            response_description: description,
-            call_id,
-            error,
-        }),
+        Json(LegacyAnswer::new(status.as_u16(), call_id, error)),
     )
         .into_response();
     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -180,120 +158,45 @@ pub async fn outbound_post(
 
 // ---- /api/v1/calls ----------------------------------------------------
 
-/// `POST /api/v1/calls`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateCallRequest {
-    /// The number to call: E.164 (`+923001234567`) or national form in the
-    /// configured default region.
-    pub to: String,
-    /// Digits only, up to 20.
-    #[schema(value_type = String)]
-    pub code: SecretString,
-    /// `speak` (default) reads the code; `verify` asks the callee to key it.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub mode: Option<OtpMode>,
-    pub language: Option<String>,
-    /// Readings of the code per playing.
-    pub repeat: Option<u32>,
-    /// Status changes are POSTed here, signed.
-    pub callback_url: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CallAccepted {
-    pub call_id: String,
-    pub status: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HistoryItem {
-    pub status: String,
-    /// Unix time in milliseconds.
-    pub at: i64,
-    #[schema(value_type = Object)]
-    pub detail: Option<serde_json::Value>,
-}
-
-/// The call detail record.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CallRecord {
-    pub destination: String,
-    pub dial_string: String,
-    pub caller_id: Option<String>,
-    pub sip_status: Option<i64>,
-    pub ring_ms: Option<i64>,
-    pub talk_ms: Option<i64>,
-    pub code_played: i64,
-    /// Verify mode: each try, its length and whether it was right.
-    #[schema(value_type = Vec<Object>)]
-    pub entries: serde_json::Value,
-    /// The code masked (`*****3`).
-    pub code: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CallStatus {
-    pub call_id: String,
-    pub status: String,
-    #[serde(rename = "final")]
-    pub is_final: bool,
-    pub mode: String,
-    pub language: String,
-    pub attempts: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub expires_at: i64,
-    pub record: CallRecord,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub history: Option<Vec<HistoryItem>>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CallList {
-    pub calls: Vec<CallStatus>,
-}
-
-impl CallStatus {
-    fn from_call(call: OtpCall, history: Option<Vec<HistoryItem>>) -> CallStatus {
-        CallStatus {
-            record: CallRecord {
-                destination: call.destination,
-                dial_string: call.dial_string,
-                caller_id: call.caller_id,
-                sip_status: call.sip_status,
-                ring_ms: call.ring_ms,
-                talk_ms: call.talk_ms,
-                code_played: call.code_played,
-                entries: serde_json::from_str(&call.entries).unwrap_or_default(),
-                code: call.code_mask,
-            },
-            call_id: call.id,
-            status: call.status,
-            is_final: call.is_final,
-            mode: call.mode,
-            language: call.language,
-            attempts: call.attempts,
-            created_at: call.created_at,
-            updated_at: call.updated_at,
-            expires_at: call.expires_at,
-            history,
-        }
+/// A call as the API shows it.
+fn call_status(call: CallDetail, history: Option<Vec<HistoryItem>>) -> CallStatus {
+    CallStatus {
+        record: CallRecord {
+            destination: call.destination,
+            dial_string: call.dial_string,
+            caller_id: call.caller_id,
+            sip_status: call.sip_status,
+            ring_ms: call.ring_ms,
+            talk_ms: call.talk_ms,
+            code_played: call.code_played,
+            entries: serde_json::from_str(&call.entries).unwrap_or_default(),
+            code: call.code_mask,
+        },
+        call_id: call.id,
+        status: call.status,
+        is_final: call.is_final,
+        mode: call.mode,
+        language: call.language,
+        attempts: call.attempts,
+        created_at: call.created_at,
+        updated_at: call.updated_at,
+        expires_at: call.expires_at,
+        history,
     }
+}
 
-    fn from_view(view: CallView) -> CallStatus {
-        let history = view
-            .history
-            .into_iter()
-            .map(|h| HistoryItem {
-                status: h.status,
-                at: h.at,
-                detail: h.detail.and_then(|d| serde_json::from_str(&d).ok()),
-            })
-            .collect();
-        CallStatus::from_call(view.call, Some(history))
-    }
+/// A call with its history.
+fn call_view(view: CallView) -> CallStatus {
+    let history = view
+        .history
+        .into_iter()
+        .map(|h| HistoryItem {
+            status: h.status,
+            at: h.at,
+            detail: h.detail.and_then(|d| serde_json::from_str(&d).ok()),
+        })
+        .collect();
+    call_status(view.call, Some(history))
 }
 
 /// HTTP Basic credentials, checked as an API user.
@@ -301,11 +204,10 @@ async fn basic_auth(
     service: &Service,
     addr: SocketAddr,
     headers: &HeaderMap,
-) -> Result<ApiUser, ApiError> {
+) -> Result<ApiUserInfo, ApiError> {
     let unauthorized = || {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
+            ErrorCode::InvalidCredentials,
             "send the API user's name and password with HTTP Basic authentication",
         )
     };
@@ -356,17 +258,14 @@ pub async fn create_call(
     let result = async {
         let api_user = basic_auth(&service, addr, &headers).await?;
         let ApiJson(req) = body?;
-        let code = OtpCode::parse(touchtone_core::secret::ExposeSecret::expose_secret(
-            &req.code,
-        ))
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()))?;
+        let code = OtpCode::parse(req.code.expose_secret())
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.to_string()))?;
         let idempotency_key = match headers.get("idempotency-key") {
             Some(v) => Some(
                 v.to_str()
                     .map_err(|_| {
                         ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "bad_request",
+                            ErrorCode::BadRequest,
                             "the Idempotency-Key must be visible ASCII",
                         )
                     })?
@@ -377,7 +276,10 @@ pub async fn create_call(
         let request = OtpRequest {
             to: req.to,
             code,
-            mode: req.mode.unwrap_or(OtpMode::Speak),
+            mode: match req.mode {
+                Some(CallMode::Verify) => OtpMode::Verify,
+                Some(CallMode::Speak) | None => OtpMode::Speak,
+            },
             language: req.language,
             repeat: req.repeat,
             callback_url: req.callback_url,
@@ -419,7 +321,7 @@ pub async fn get_call(
     let result = async {
         let api_user = basic_auth(&service, addr, &headers).await?;
         let view = service.otp_call(&api_user.name, &id).await?;
-        Ok::<_, ApiError>(Json(CallStatus::from_view(view)).into_response())
+        Ok::<_, ApiError>(Json(call_view(view)).into_response())
     }
     .await;
     challenge(result.unwrap_or_else(IntoResponse::into_response))
@@ -438,26 +340,10 @@ pub async fn cancel_call(
         let view = service
             .otp_cancel(&caller(addr), &api_user.name, &id)
             .await?;
-        Ok::<_, ApiError>(Json(CallStatus::from_view(view)).into_response())
+        Ok::<_, ApiError>(Json(call_view(view)).into_response())
     }
     .await;
     challenge(result.unwrap_or_else(IntoResponse::into_response))
-}
-
-/// `GET /api/v1/calls` filters.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    pub status: Option<String>,
-    pub to: Option<String>,
-    /// Created at or after (Unix ms).
-    pub since: Option<i64>,
-    /// Created before (Unix ms).
-    pub until: Option<i64>,
-    /// Paging: created before this (the last `created_at` of a page).
-    pub before: Option<i64>,
-    /// 1 to 500, default 50.
-    pub limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/calls", params(ListParams),
@@ -472,8 +358,7 @@ pub async fn list_calls(
         let api_user = basic_auth(&service, addr, &headers).await?;
         let Query(p) = params.map_err(|e| {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 format!("the query does not fit: {}", e.body_text()),
             )
         })?;
@@ -492,10 +377,7 @@ pub async fn list_calls(
             .await?;
         Ok::<_, ApiError>(
             Json(CallList {
-                calls: calls
-                    .into_iter()
-                    .map(|c| CallStatus::from_call(c, None))
-                    .collect(),
+                calls: calls.into_iter().map(|c| call_status(c, None)).collect(),
             })
             .into_response(),
         )

@@ -14,9 +14,10 @@ use serde_json::{Value, json};
 use touchtone_core::secret::SecretString;
 use touchtone_server::config::Config;
 use touchtone_service::admin::PersonRecord;
+use touchtone_service::enrolment::Question;
+use touchtone_service::people::{Account, Person};
 use touchtone_service::{ManualClock, Service};
-use touchtone_store::people::{AccountRef, Person};
-use touchtone_store::questions::Question;
+use touchtone_store::{Store, StoreOptions};
 use touchtone_testkit::{Db, TestDatabase};
 
 pub const API_USER: &str = "ivr";
@@ -40,6 +41,9 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub service: Service,
+    /// The test's own connection to the server's database, to look at
+    /// what the server wrote (the service keeps its store to itself).
+    pub store: Store,
     pub clock: ManualClock,
     pub config: Config,
     pub data_dir: Arc<tempfile::TempDir>,
@@ -87,6 +91,9 @@ impl TestApp {
             .await
             .expect("the server starts");
         let addr = running.addr;
+        let store = Store::connect(&config.database.url, &StoreOptions::default())
+            .await
+            .expect("the test's own connection to the database");
         let cert = std::fs::read(data_dir.path().join("tls/cert.pem")).unwrap();
         touchtone_server::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
@@ -100,6 +107,7 @@ impl TestApp {
             base: format!("https://localhost:{}/api/v1", addr.port()),
             client,
             service: running.service.clone(),
+            store,
             clock,
             config,
             data_dir,
@@ -214,7 +222,7 @@ impl TestApp {
     /// Counts rows of the tables that hold business state, to show a
     /// refused request changed nothing.
     pub async fn business_snapshot(&self) -> Vec<(String, i64)> {
-        let mut conn = self.service.store().acquire().await.unwrap();
+        let mut conn = self.store.acquire().await.unwrap();
         let mut counts = Vec::new();
         for table in [
             "people",
@@ -293,14 +301,10 @@ impl Drop for TestApp {
 
 /// Whether `password` is the local account's password now.
 pub async fn password_is(app: &TestApp, account: &str, password: &str) -> bool {
-    touchtone_targets::local::LocalTarget::new(
-        "local",
-        touchtone_core::password::PasswordPolicy::default(),
-        app.service.store().clone(),
-    )
-    .check_password(account, &SecretString::from(password.to_owned()))
-    .await
-    .unwrap()
+    app.service
+        .check_account_password("local", account, &SecretString::from(password.to_owned()))
+        .await
+        .unwrap()
 }
 
 pub fn right_answers(user: &str, challenge: &Value) -> Vec<Value> {
@@ -338,9 +342,8 @@ async fn seed(service: &Service) {
             mail: None,
             phone_numbers: vec![],
             disabled: false,
-            failures_cleared_at: 0,
         },
-        accounts: vec![AccountRef {
+        accounts: vec![Account {
             target: "local".into(),
             account: id.into(),
         }],
@@ -436,7 +439,7 @@ pub fn otp_settings(c: &mut touchtone_server::config::Config) {
 /// The code an OTP call still keeps in the store (`None` once it ended).
 pub async fn stored_code(app: &TestApp, id: &str) -> Option<String> {
     use sqlx::Row;
-    let mut conn = app.service.store().acquire().await.unwrap();
+    let mut conn = app.store.acquire().await.unwrap();
     sqlx::query("SELECT code FROM otp_calls WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)

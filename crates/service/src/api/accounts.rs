@@ -1,7 +1,8 @@
-//! What `UserPasswordSync` and `UserAccountsUnlock` share: the gate (the
-//! user must be verified in this session, unless the API user is
-//! privileged, and must not be locked out), the choice of accounts, and
-//! the durable per-account record around each target call.
+//! The account operations, `UserPasswordSync` and `UserAccountsUnlock`,
+//! and what they share: the gate (the user must be verified in this
+//! session, unless the API user is privileged, and must not be locked
+//! out), the choice of accounts, and the durable per-account record around
+//! each target call.
 //!
 //! Order of writes for one operation:
 //! 1. one transaction: spend the session ID, issue the next, record the
@@ -13,7 +14,6 @@
 //! not stop an operation half-way; a process that dies half-way leaves
 //! `attempting` steps that the next start reports as interrupted.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use touchtone_core::event::EventType;
 use touchtone_core::secret::{ExposeSecret, SecretString};
@@ -23,39 +23,34 @@ use touchtone_store::people::{self, AccountRef};
 use touchtone_targets::{ResetOptions, TargetError, UnlockOutcome};
 
 use super::Rotated;
-use super::verification::{active_person, is_locked};
 use crate::events::EventRouter;
+use crate::people::{active_person, is_locked};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
 /// Names one account of the user: by target and account, or by account
 /// name alone when that is unambiguous.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSelector {
     pub account: String,
-    #[serde(default)]
     pub target: Option<String>,
 }
 
 /// The outcome on one account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountResult {
     pub account: String,
     pub target: String,
     pub ok: bool,
     /// A stable code (`no_such_account`, `policy_rejected`, `timeout`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What to tell the user about a failure.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// For unlocks: false when the account was not locked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub was_locked: Option<bool>,
 }
 
-pub(crate) enum Operation {
+enum Operation {
     SetPassword(SecretString),
     Unlock,
 }
@@ -86,6 +81,25 @@ impl Operation {
 }
 
 impl Service {
+    /// Sets `password` on every (or each selected) account of the user.
+    pub async fn password_sync(
+        &self,
+        caller: &Caller,
+        token: &str,
+        user_id: &str,
+        password: SecretString,
+        accounts: Option<Vec<AccountSelector>>,
+    ) -> Result<Rotated<Vec<AccountResult>>, ServiceError> {
+        self.run_operation(
+            caller,
+            token,
+            user_id,
+            accounts,
+            Operation::SetPassword(password),
+        )
+        .await
+    }
+
     /// Unlocks every (or each selected) account of the user.
     pub async fn accounts_unlock(
         &self,
@@ -98,7 +112,7 @@ impl Service {
             .await
     }
 
-    pub(crate) async fn run_operation(
+    async fn run_operation(
         &self,
         caller: &Caller,
         token: &str,

@@ -30,6 +30,26 @@ use super::login::address_allowed;
 use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
+/// An API user as the doors see it: never its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiUserInfo {
+    pub name: String,
+    /// CIDR networks it may call from.
+    pub allowed_networks: Vec<String>,
+    /// May reset and unlock people it has not verified (a helpdesk).
+    pub privileged: bool,
+}
+
+impl From<ApiUser> for ApiUserInfo {
+    fn from(u: ApiUser) -> ApiUserInfo {
+        ApiUserInfo {
+            name: u.name,
+            allowed_networks: u.allowed_networks,
+            privileged: u.privileged,
+        }
+    }
+}
+
 /// How long a verified password is remembered.
 const REMEMBER_MS: i64 = 60_000;
 /// Entries kept at most (then the cache is emptied and refilled).
@@ -100,7 +120,7 @@ impl Service {
         user: &str,
         password: SecretString,
         action: &str,
-    ) -> Result<ApiUser, ServiceError> {
+    ) -> Result<ApiUserInfo, ServiceError> {
         super::check_id("user", user)?;
         let now = self.now();
         let ip = caller.ip.to_string();
@@ -148,7 +168,7 @@ impl Service {
             (Some(_), true, true) => None,
         };
         match (refusal, api_user) {
-            (None, Some(api_user)) => Ok(api_user),
+            (None, Some(api_user)) => Ok(api_user.into()),
             (reason, _) => {
                 let reason = reason.unwrap_or("unknown_api_user");
                 let mut tx = self.store().begin().await?;

@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use serde_json::json;
 use touchtone_core::secret::SecretString;
 use touchtone_core::session_token::SessionToken;
-use touchtone_store::sessions::{self, Session};
+use touchtone_store::sessions;
 
 use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service, ServiceError};
@@ -27,33 +27,7 @@ impl Service {
         password: SecretString,
     ) -> Result<SessionToken, ServiceError> {
         let api_user = self.authenticate(caller, user, password, "Login").await?;
-        let user = api_user.name.as_str();
-        let now = self.now();
-        let ip = caller.ip.to_string();
-        let mut tx = self.store().begin().await?;
-        let session = Session {
-            id: uuid::Uuid::new_v4().to_string(),
-            api_user: user.to_owned(),
-            client_ip: ip.clone(),
-            created_at: now,
-            expires_at: now + self.settings().session_lifetime_ms,
-            ended_at: None,
-            verified_person: None,
-        };
-        let token = SessionToken::generate(&mut rand::rng());
-        sessions::create(&mut tx, &session, &token.digest().0).await?;
-        append_audit(
-            &mut tx,
-            user,
-            "Login",
-            user,
-            "ok",
-            json!({"ip": ip, "session": session.id}),
-            now,
-        )
-        .await?;
-        commit(tx).await?;
-        Ok(token)
+        self.start_session(caller, &api_user.name, json!({})).await
     }
 
     /// Starts a session for the server's own IVR, which runs in this
@@ -68,38 +42,14 @@ impl Service {
         caller: &Caller,
         call_id: &str,
     ) -> Result<SessionToken, ServiceError> {
-        let now = self.now();
-        let ip = caller.ip.to_string();
-        let session = Session {
-            id: uuid::Uuid::new_v4().to_string(),
-            api_user: BUILTIN_IVR.to_owned(),
-            client_ip: ip.clone(),
-            created_at: now,
-            expires_at: now + self.settings().session_lifetime_ms,
-            ended_at: None,
-            verified_person: None,
-        };
-        let token = SessionToken::generate(&mut rand::rng());
-        let mut tx = self.store().begin().await?;
-        sessions::create(&mut tx, &session, &token.digest().0).await?;
         // The call ID is the peer's string: keep it short in the audit.
         let call: String = call_id
             .chars()
             .filter(|c| !c.is_control())
             .take(128)
             .collect();
-        append_audit(
-            &mut tx,
-            BUILTIN_IVR,
-            "Login",
-            BUILTIN_IVR,
-            "ok",
-            json!({"ip": ip, "session": session.id, "door": caller.door.as_str(), "call": call}),
-            now,
-        )
-        .await?;
-        commit(tx).await?;
-        Ok(token)
+        let detail = json!({"door": caller.door.as_str(), "call": call});
+        self.start_session(caller, BUILTIN_IVR, detail).await
     }
 
     /// Ends the session. The presented ID is spent like any other.

@@ -1,6 +1,5 @@
 //! `UserIVRList`: who matches the digits a caller keyed.
 
-use serde::Serialize;
 use serde_json::json;
 use touchtone_core::keypad::KeypadDigits;
 use touchtone_store::people;
@@ -10,7 +9,7 @@ use crate::{Caller, Service, ServiceError};
 
 /// One person whose keypad ID matched, with what a voice menu needs to
 /// tell namesakes apart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserMatch {
     pub user_id: String,
     pub display_name: String,

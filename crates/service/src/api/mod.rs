@@ -1,8 +1,18 @@
-//! The eight remote-API functions, as the reference names them.
+//! The eight remote-API functions, cut by concept:
+//!
+//! - `credentials`: checking an API user's name and password (for `Login`
+//!   and the voice-OTP doors), throttled.
+//! - `login`: `Login`, the built-in IVR's sessions, `Logout`.
+//! - `lookup`: `UserIVRList`, who matches the keyed digits.
+//! - `verification`: `UserQuestionsGet` and `UserAnswersValidate`.
+//! - `password`: `PasswordRandomGet` and the policy a new password meets.
+//! - `accounts`: the account operations, `UserPasswordSync` and
+//!   `UserAccountsUnlock`, with their durable per-account record.
 //!
 //! Each session-bound function spends the presented session ID and returns
-//! its result with the next one ([`Rotated`]). `Login` starts a session,
-//! `Logout` ends it.
+//! its result with the next one ([`Rotated`]); the gate that does so is
+//! `session_gate`, and who a person is and whether they are locked is
+//! [`crate::people`].
 
 mod accounts;
 pub(crate) mod credentials;
@@ -11,10 +21,10 @@ mod lookup;
 mod password;
 mod verification;
 
-use serde::Serialize;
 use touchtone_core::session_token::SessionToken;
 
 pub use accounts::{AccountResult, AccountSelector};
+pub use credentials::ApiUserInfo;
 pub use login::BUILTIN_IVR;
 pub use lookup::UserMatch;
 pub use password::RandomPassword;
@@ -37,6 +47,3 @@ pub(crate) fn check_id(field: &str, value: &str) -> Result<(), crate::ServiceErr
     }
     Ok(())
 }
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Empty {}

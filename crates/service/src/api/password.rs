@@ -1,28 +1,22 @@
-//! `PasswordRandomGet` and `UserPasswordSync`.
+//! `PasswordRandomGet`, and the password policy a person's new password
+//! must meet (the strictest of the base policy and their targets').
 
-use serde::Serialize;
 use serde_json::json;
 use touchtone_core::password::{self, PasswordPolicy};
-use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_core::secret::SecretString;
 use touchtone_store::{AnyConnection, people};
 
 use super::Rotated;
-use super::accounts::{AccountResult, AccountSelector, Operation};
-use super::verification::active_person;
+use crate::people::active_person;
 use crate::session_gate::CallTx;
 use crate::{Caller, Service, ServiceError};
 
 /// A generated password and how to read it out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RandomPassword {
-    #[serde(serialize_with = "reveal")]
     pub password: SecretString,
     /// One entry per character: "capital Kilo", "seven", …
     pub spoken: Vec<String>,
-}
-
-fn reveal<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(secret.expose_secret())
 }
 
 impl Service {
@@ -84,24 +78,5 @@ impl Service {
         }
         PasswordPolicy::strictest(&policies)
             .map_err(|e| ServiceError::PolicyConflict(e.to_string()))
-    }
-
-    /// Sets `password` on every (or each selected) account of the user.
-    pub async fn password_sync(
-        &self,
-        caller: &Caller,
-        token: &str,
-        user_id: &str,
-        password: SecretString,
-        accounts: Option<Vec<AccountSelector>>,
-    ) -> Result<Rotated<Vec<AccountResult>>, ServiceError> {
-        self.run_operation(
-            caller,
-            token,
-            user_id,
-            accounts,
-            Operation::SetPassword(password),
-        )
-        .await
     }
 }

@@ -10,45 +10,42 @@
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use touchtone_core::answer::normalise_answer;
-use touchtone_core::event::EventType;
-use touchtone_core::lockout::LockoutPolicy;
 use touchtone_core::phone::E164Number;
 use touchtone_core::question::select_questions;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::challenges::{self, Challenge};
-use touchtone_store::people::Person;
-use touchtone_store::{AnyConnection, lockouts, people, questions, sessions};
+use touchtone_store::people::Person as PersonRow;
+use touchtone_store::{lockouts, people, questions, sessions};
 
 use super::Rotated;
-use crate::events::EventRouter;
+use crate::people::{active_person, counting_since, is_locked};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeQuestion {
     pub question_id: String,
     pub text: String,
     pub max_digits: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeView {
     pub challenge_id: String,
     pub questions: Vec<ChallengeQuestion>,
 }
 
 /// One keyed answer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Answer {
     pub question_id: String,
     pub answer: SecretString,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validation {
     pub valid: bool,
     /// Further attempts this session may make for this user.
@@ -154,7 +151,7 @@ impl Service {
 
     /// `"not_checked"`, `"matched"` or `"unmatched"` (a missing or
     /// unparsable number does not match).
-    fn caller_id_outcome(&self, person: &Person, caller_number: Option<&str>) -> &'static str {
+    fn caller_id_outcome(&self, person: &PersonRow, caller_number: Option<&str>) -> &'static str {
         let Some(check) = self.settings().caller_id_check else {
             return "not_checked";
         };
@@ -361,47 +358,6 @@ impl Service {
         })
     }
 
-    /// Counts one failure, locks the person when the window limit is
-    /// reached, and emits the events. Returns whether the person is now
-    /// locked.
-    pub(crate) async fn record_failure(
-        &self,
-        conn: &mut AnyConnection,
-        person: &Person,
-        session_id: &str,
-        door: &str,
-        actor: &str,
-        now: i64,
-    ) -> Result<bool, ServiceError> {
-        let policy = &self.settings().lockout;
-        lockouts::record_failure(conn, &person.id, session_id, door, now).await?;
-        let since = counting_since(conn, person, policy, now).await?;
-        let window_failures = lockouts::failures_since(conn, &person.id, since).await?;
-        let event = EventRouter::event(
-            EventType::VerifyFailure,
-            Some(&person.id),
-            actor,
-            json!({"door": door, "failures_in_window": window_failures}),
-            now,
-        );
-        self.events().emit(conn, &event).await?;
-        if !policy.locks_after(window_failures) {
-            return Ok(false);
-        }
-        let lock = policy.lock_from(now);
-        lockouts::set_lock(conn, &person.id, lock).await?;
-        let event = EventRouter::event(
-            EventType::IntruderLockout,
-            Some(&person.id),
-            actor,
-            json!({"door": door, "locked_until": lock.locked_until}),
-            now,
-        );
-        self.events().emit(conn, &event).await?;
-        tracing::warn!(user_id = %person.id, door, "intruder lockout");
-        Ok(true)
-    }
-
     async fn count_failure_alone(
         &self,
         caller: &Caller,
@@ -435,44 +391,4 @@ impl Service {
         commit(tx).await?;
         Ok(())
     }
-}
-
-/// A person who exists and is not disabled.
-pub(crate) async fn active_person(
-    conn: &mut AnyConnection,
-    user_id: &str,
-) -> Result<Person, ServiceError> {
-    match people::get(conn, user_id).await? {
-        Some(p) if !p.disabled => Ok(p),
-        _ => Err(ServiceError::UnknownUser),
-    }
-}
-
-/// Where counting of failures starts: the rolling window, but never before
-/// an operator cleared the person's failures or before their last lock
-/// (the failures that caused a lock are spent once it expires).
-async fn counting_since(
-    conn: &mut AnyConnection,
-    person: &Person,
-    policy: &LockoutPolicy,
-    now: i64,
-) -> Result<i64, ServiceError> {
-    let mut since = policy
-        .window_start(now)
-        .max(person.failures_cleared_at.saturating_add(1));
-    if let Some(lock) = lockouts::get_lock(conn, &person.id).await? {
-        since = since.max(lock.locked_at.saturating_add(1));
-    }
-    Ok(since)
-}
-
-/// Whether the person's intruder lock holds at `now`.
-pub(crate) async fn is_locked(
-    conn: &mut AnyConnection,
-    person: &Person,
-    now: i64,
-) -> Result<bool, ServiceError> {
-    Ok(lockouts::get_lock(conn, &person.id)
-        .await?
-        .is_some_and(|lock| lock.holds_at(now)))
 }

@@ -49,8 +49,25 @@ pub struct Deliverer {
     wake: Arc<Notify>,
 }
 
+impl crate::Service {
+    /// The delivery worker for this service's outbox, handing each item
+    /// to the sink of its action's name.
+    pub fn deliverer(
+        &self,
+        sinks: HashMap<String, Arc<dyn Sink>>,
+        options: DeliveryOptions,
+    ) -> Deliverer {
+        Deliverer::new(
+            self.store().clone(),
+            sinks,
+            self.inner.clock.clone(),
+            options,
+        )
+    }
+}
+
 impl Deliverer {
-    pub fn new(
+    fn new(
         store: Store,
         sinks: HashMap<String, Arc<dyn Sink>>,
         clock: Arc<dyn Clock>,
@@ -104,7 +121,7 @@ impl Deliverer {
     }
 
     /// One round: returns how many items it attempted.
-    pub async fn round(&self) -> Result<usize, touchtone_store::StoreError> {
+    async fn round(&self) -> Result<usize, touchtone_store::StoreError> {
         let now = self.clock.now_ms();
         let lease_ms = i64::try_from(self.options.lease.as_millis()).unwrap_or(i64::MAX);
         let items = {

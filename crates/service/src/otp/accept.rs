@@ -11,9 +11,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use touchtone_core::otp::{OtpCode, OtpError};
 use touchtone_core::phone::{E164Number, PhoneError};
-use touchtone_store::api_users::ApiUser;
 use touchtone_store::otp_calls::{self, CallsBy, NewOtpCall};
 
+use crate::api::ApiUserInfo;
 use crate::delivery::names_a_private_host;
 use crate::otp::OtpSettings;
 use crate::session_gate::{append_audit, commit};
@@ -64,7 +64,7 @@ impl Service {
     pub async fn otp_accept(
         &self,
         caller: &Caller,
-        api_user: &ApiUser,
+        api_user: &ApiUserInfo,
         request: OtpRequest,
     ) -> Result<Accepted, ServiceError> {
         let settings = &self.settings().otp;

@@ -4,16 +4,85 @@
 //! wipes the code and appends an audit row.
 
 use serde_json::json;
+use touchtone_core::secret::SecretString;
 use touchtone_store::AnyConnection;
 use touchtone_store::otp_calls::{self, ClaimedCall, Finish};
 use touchtone_store::outbox;
 
+use super::OtpMode;
 use crate::session_gate::{append_audit, commit};
 use crate::{Service, ServiceError};
 
 /// The outbox action that delivers status callbacks; its payload carries
 /// the URL (`{"url": …, "body": …}`).
 pub const CALLBACK_ACTION: &str = "@otp-callback";
+
+/// A call leased for placing, with what the worker needs to dial it and
+/// run its flow.
+#[derive(Debug, Clone)]
+pub struct LeasedCall {
+    pub id: String,
+    /// What to dial (after the dial plan).
+    pub dial_string: String,
+    pub caller_id: Option<String>,
+    pub mode: OtpMode,
+    pub language: String,
+    /// Readings of the code per playing.
+    pub repeats: i64,
+    /// The code, as accepted (digits).
+    pub code: SecretString,
+    /// Attempts made so far, this one included.
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub expires_at: i64,
+}
+
+impl From<ClaimedCall> for LeasedCall {
+    fn from(c: ClaimedCall) -> LeasedCall {
+        LeasedCall {
+            id: c.id,
+            dial_string: c.dial_string,
+            caller_id: c.caller_id,
+            mode: if c.mode == OtpMode::Verify.as_str() {
+                OtpMode::Verify
+            } else {
+                OtpMode::Speak
+            },
+            language: c.language,
+            repeats: c.repeats,
+            code: SecretString::from(c.code),
+            attempts: c.attempts,
+            max_attempts: c.max_attempts,
+            expires_at: c.expires_at,
+        }
+    }
+}
+
+/// What an attempt reports for the call detail record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallReport {
+    /// The final SIP status of the INVITE.
+    pub sip_status: Option<i64>,
+    pub ring_ms: Option<i64>,
+    pub talk_ms: Option<i64>,
+    /// Times the code was read out.
+    pub code_played: i64,
+    /// JSON array of what was keyed in verify mode (lengths and results,
+    /// never the keys).
+    pub entries: String,
+}
+
+impl CallReport {
+    fn to_finish(&self) -> Finish {
+        Finish {
+            sip_status: self.sip_status,
+            ring_ms: self.ring_ms,
+            talk_ms: self.talk_ms,
+            code_played: self.code_played,
+            entries: self.entries.clone(),
+        }
+    }
+}
 
 /// How an attempt ended, as the worker saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +96,7 @@ pub enum Outcome {
     /// A final status with the call's record.
     Final {
         status: &'static str,
-        report: Finish,
+        report: CallReport,
         detail: Option<String>,
     },
 }
@@ -44,7 +113,7 @@ impl Service {
         &self,
         limit: i64,
         lease_ms: i64,
-    ) -> Result<Vec<ClaimedCall>, ServiceError> {
+    ) -> Result<Vec<LeasedCall>, ServiceError> {
         let now = self.now();
         let claimed = {
             let _queued = self.store().queue_for_write().await;
@@ -60,13 +129,13 @@ impl Service {
                     &call.id,
                     Outcome::Final {
                         status: "expired",
-                        report: Finish::default(),
+                        report: CallReport::default(),
                         detail: None,
                     },
                 )
                 .await?;
             } else {
-                live.push(call);
+                live.push(call.into());
             }
         }
         Ok(live)
@@ -93,7 +162,7 @@ impl Service {
     /// attempts and the code's lifetime allow, else it is final.
     pub async fn otp_end_attempt(
         &self,
-        call: &ClaimedCall,
+        call: &LeasedCall,
         outcome: Outcome,
     ) -> Result<&'static str, ServiceError> {
         let settings = &self.settings().otp;
@@ -130,10 +199,10 @@ impl Service {
                 ring_ms,
             } => (
                 status,
-                Finish {
+                CallReport {
                     sip_status,
                     ring_ms,
-                    ..Finish::default()
+                    ..CallReport::default()
                 },
                 None,
             ),
@@ -146,8 +215,15 @@ impl Service {
         let now = self.now();
         let _queued = self.store().queue_for_write().await;
         let mut tx = self.store().begin().await?;
-        let changed =
-            otp_calls::finish(&mut tx, id, status, now, &report, detail.as_deref()).await?;
+        let changed = otp_calls::finish(
+            &mut tx,
+            id,
+            status,
+            now,
+            &report.to_finish(),
+            detail.as_deref(),
+        )
+        .await?;
         if changed {
             self.otp_callback(&mut tx, id, status, true, now).await?;
             append_audit(
@@ -204,7 +280,7 @@ impl Service {
             for id in ids {
                 let outcome = Outcome::Final {
                     status,
-                    report: Finish::default(),
+                    report: CallReport::default(),
                     detail: None,
                 };
                 if self.otp_finish(&id, outcome).await? {

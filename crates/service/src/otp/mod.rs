@@ -23,8 +23,8 @@ use touchtone_core::otp::{DestinationGuard, DialPlan};
 use touchtone_core::phone::Region;
 
 pub use accept::{Accepted, OtpMode, OtpRequest};
-pub use lifecycle::{CALLBACK_ACTION, Outcome};
-pub use query::{CallView, ListQuery};
+pub use lifecycle::{CALLBACK_ACTION, CallReport, LeasedCall, Outcome};
+pub use query::{CallDetail, CallView, ListQuery, StatusChange};
 
 /// A count allowed within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

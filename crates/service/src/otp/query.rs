@@ -9,11 +9,90 @@ use touchtone_store::otp_calls::{self, HistoryEntry, ListFilter, OtpCall};
 use super::Outcome;
 use crate::{Caller, Service, ServiceError};
 
+/// A call as its API user may see it: where it went, how it is doing, and
+/// its call detail record. The code appears only masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallDetail {
+    pub id: String,
+    pub api_user: String,
+    /// E.164.
+    pub destination: String,
+    /// What was dialled after the dial plan.
+    pub dial_string: String,
+    pub caller_id: Option<String>,
+    pub mode: String,
+    pub language: String,
+    pub repeats: i64,
+    /// The code masked (`*****3`).
+    pub code_mask: String,
+    pub callback_url: Option<String>,
+    pub status: String,
+    pub is_final: bool,
+    pub attempts: i64,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub sip_status: Option<i64>,
+    pub ring_ms: Option<i64>,
+    pub talk_ms: Option<i64>,
+    pub code_played: i64,
+    /// JSON array of what was keyed in verify mode (lengths and results).
+    pub entries: String,
+}
+
+impl From<OtpCall> for CallDetail {
+    fn from(c: OtpCall) -> CallDetail {
+        CallDetail {
+            id: c.id,
+            api_user: c.api_user,
+            destination: c.destination,
+            dial_string: c.dial_string,
+            caller_id: c.caller_id,
+            mode: c.mode,
+            language: c.language,
+            repeats: c.repeats,
+            code_mask: c.code_mask,
+            callback_url: c.callback_url,
+            status: c.status,
+            is_final: c.is_final,
+            attempts: c.attempts,
+            expires_at: c.expires_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            sip_status: c.sip_status,
+            ring_ms: c.ring_ms,
+            talk_ms: c.talk_ms,
+            code_played: c.code_played,
+            entries: c.entries,
+        }
+    }
+}
+
+/// One status change of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub status: String,
+    /// Unix milliseconds.
+    pub at: i64,
+    /// JSON with what the status needs said (an error, why it ended).
+    pub detail: Option<String>,
+}
+
+impl From<HistoryEntry> for StatusChange {
+    fn from(h: HistoryEntry) -> StatusChange {
+        StatusChange {
+            status: h.status,
+            at: h.at,
+            detail: h.detail,
+        }
+    }
+}
+
 /// A call and its history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallView {
-    pub call: OtpCall,
-    pub history: Vec<HistoryEntry>,
+    pub call: CallDetail,
+    pub history: Vec<StatusChange>,
 }
 
 /// List filters as the API takes them.
@@ -38,14 +117,17 @@ impl Service {
             .filter(|c| c.api_user == api_user)
             .ok_or(ServiceError::UnknownCall)?;
         let history = otp_calls::history(&mut conn, id).await?;
-        Ok(CallView { call, history })
+        Ok(CallView {
+            call: call.into(),
+            history: history.into_iter().map(StatusChange::from).collect(),
+        })
     }
 
     pub async fn otp_calls(
         &self,
         api_user: &str,
         query: ListQuery,
-    ) -> Result<Vec<OtpCall>, ServiceError> {
+    ) -> Result<Vec<CallDetail>, ServiceError> {
         let limit = query.limit.unwrap_or(50);
         if limit == 0 || limit > 500 {
             return Err(ServiceError::BadRequest("limit must be 1 to 500".into()));
@@ -78,7 +160,11 @@ impl Service {
             before: query.before,
             limit: i64::from(limit),
         };
-        Ok(otp_calls::list(&mut conn, &filter).await?)
+        Ok(otp_calls::list(&mut conn, &filter)
+            .await?
+            .into_iter()
+            .map(CallDetail::from)
+            .collect())
     }
 
     /// Cancels a call: a queued one at once; one being placed is hung up

@@ -1,0 +1,34 @@
+//! The wire format of touchtone's HTTPS API, in one place: every request
+//! and response body the server reads or writes, and the stable error
+//! codes, with their OpenAPI schemas. The server's handlers, the IVR's
+//! remote backend (a client of the same API) and the OpenAPI document all
+//! use these types, so a field cannot be renamed on one side only.
+//!
+//! - [`error`]: [`ErrorCode`], the stable machine-readable codes, each
+//!   knowing its HTTP status, and the error body `{"error": {…}}`.
+//! - [`functions`]: the eight remote-API functions (`Login` … `Logout`).
+//! - [`calls`]: voice OTP: `/api/v1/calls` and the reference's
+//!   `/outbound.cgi` answer.
+//!
+//! Requests refuse unknown fields, so a misspelt `acounts` is an error
+//! rather than a reset of every account. Secrets (passwords, answers,
+//! codes) are [`SecretString`]s, which print as `[REDACTED]`; they are
+//! written out in clear only when a body is serialised to be sent.
+//!
+//! [`SecretString`]: touchtone_core::secret::SecretString
+
+pub mod calls;
+pub mod error;
+pub mod functions;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+
+/// Serialises a secret in clear: for request and response bodies, which
+/// must carry the password or answer they exist to carry.
+pub(crate) fn reveal<S: serde::Serializer>(
+    secret: &touchtone_core::secret::SecretString,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use touchtone_core::secret::ExposeSecret;
+    s.serialize_str(secret.expose_secret())
+}

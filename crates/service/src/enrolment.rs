@@ -1,0 +1,113 @@
+//! Enrolment: the question pool and the answers people enrol. An answer is
+//! normalised to keypad digits and kept only as a peppered argon2id hash;
+//! nothing here ever returns one.
+
+use serde_json::json;
+use touchtone_core::answer::normalise_for_enrolment;
+use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_store::people;
+use touchtone_store::questions::{self, Question as QuestionRow};
+
+use crate::session_gate::{append_audit, commit};
+use crate::{Service, ServiceError};
+
+/// A security question of the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub id: String,
+    /// What the caller hears (spoken by espeak-ng, or an operator's
+    /// recording `question-ID.wav`).
+    pub text: String,
+    /// The longest answer, in keypad digits.
+    pub max_digits: i64,
+}
+
+impl From<QuestionRow> for Question {
+    fn from(q: QuestionRow) -> Question {
+        Question {
+            id: q.id,
+            text: q.text,
+            max_digits: q.max_digits,
+        }
+    }
+}
+
+impl Service {
+    /// Adds (or replaces) a question of the pool.
+    pub async fn add_question(&self, actor: &str, question: &Question) -> Result<(), ServiceError> {
+        crate::api::check_id("id", &question.id)?;
+        if question.text.trim().is_empty() || !(3..=64).contains(&question.max_digits) {
+            return Err(ServiceError::BadRequest(
+                "a question needs text and max_digits from 3 to 64".into(),
+            ));
+        }
+        let now = self.now();
+        let row = QuestionRow {
+            id: question.id.clone(),
+            text: question.text.clone(),
+            max_digits: question.max_digits,
+        };
+        let mut tx = self.admin_tx().await?;
+        questions::upsert(&mut tx, &row).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "question_add",
+            &question.id,
+            "ok",
+            json!({}),
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(())
+    }
+
+    pub async fn list_questions(&self) -> Result<Vec<Question>, ServiceError> {
+        let mut conn = self.store().acquire().await?;
+        Ok(questions::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(Question::from)
+            .collect())
+    }
+
+    /// Enrols (or replaces) a person's answer to a question. The answer is
+    /// normalised to keypad digits and stored only as a peppered hash.
+    pub async fn enroll_answer(
+        &self,
+        actor: &str,
+        person_id: &str,
+        question_id: &str,
+        answer: &SecretString,
+    ) -> Result<(), ServiceError> {
+        let question = {
+            let mut conn = self.store().acquire().await?;
+            if people::get(&mut conn, person_id).await?.is_none() {
+                return Err(ServiceError::UnknownUser);
+            }
+            questions::get(&mut conn, question_id)
+                .await?
+                .ok_or_else(|| ServiceError::BadRequest(format!("no question {question_id}")))?
+        };
+        let max_digits = usize::try_from(question.max_digits).unwrap_or(0);
+        let digits = normalise_for_enrolment(answer.expose_secret(), max_digits)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let hash = self.hasher().hash_answer(digits).await?;
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        questions::set_answer(&mut tx, person_id, question_id, &hash, now).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "answer_enrol",
+            person_id,
+            "ok",
+            json!({"question": question_id}),
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(())
+    }
+}

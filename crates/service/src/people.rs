@@ -1,0 +1,197 @@
+//! People: who they are as the doors see them, who may be acted on, and
+//! their intruder-lock state.
+//!
+//! [`Person`] and [`Account`] are the service's own view of a person and
+//! their accounts (the store's rows carry bookkeeping, such as when an
+//! operator last cleared their failures, that no door needs). The
+//! functions below are the one place that decides whether a person can be
+//! acted on (exists, not disabled), whether their intruder lock holds, and
+//! how a failed verification counts toward it, whichever door the attempt
+//! came through.
+
+use serde_json::json;
+use touchtone_core::event::EventType;
+use touchtone_core::keypad::keypad_id;
+use touchtone_core::lockout::LockoutPolicy;
+use touchtone_store::people::{self as person_rows, AccountRef, Person as PersonRow};
+use touchtone_store::{AnyConnection, lockouts};
+
+use crate::events::EventRouter;
+use crate::settings::KeypadAttribute;
+use crate::{Service, ServiceError};
+
+/// A person, as imported from CSV or a directory and as operators see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// The login name, and the API's `user_id`.
+    pub id: String,
+    pub display_name: String,
+    pub department: String,
+    pub employee_number: Option<String>,
+    pub mail: Option<String>,
+    /// Registered numbers, as given (compared in E.164 form).
+    pub phone_numbers: Vec<String>,
+    pub disabled: bool,
+}
+
+/// One of a person's accounts on a target system.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Account {
+    pub target: String,
+    pub account: String,
+}
+
+impl From<PersonRow> for Person {
+    fn from(row: PersonRow) -> Person {
+        Person {
+            id: row.id,
+            display_name: row.display_name,
+            department: row.department,
+            employee_number: row.employee_number,
+            mail: row.mail,
+            phone_numbers: row.phone_numbers,
+            disabled: row.disabled,
+        }
+    }
+}
+
+impl Person {
+    /// The row to store (an upsert keeps the stored failure bookkeeping).
+    pub(crate) fn to_row(&self) -> PersonRow {
+        PersonRow {
+            id: self.id.clone(),
+            display_name: self.display_name.clone(),
+            department: self.department.clone(),
+            employee_number: self.employee_number.clone(),
+            mail: self.mail.clone(),
+            phone_numbers: self.phone_numbers.clone(),
+            disabled: self.disabled,
+            failures_cleared_at: 0,
+        }
+    }
+}
+
+impl From<AccountRef> for Account {
+    fn from(a: AccountRef) -> Account {
+        Account {
+            target: a.target,
+            account: a.account,
+        }
+    }
+}
+
+impl From<&Account> for AccountRef {
+    fn from(a: &Account) -> AccountRef {
+        AccountRef {
+            target: a.target.clone(),
+            account: a.account.clone(),
+        }
+    }
+}
+
+impl Service {
+    /// The `(attribute, digits)` keypad IDs of a person under the
+    /// configured attributes.
+    pub fn keypad_ids_of(&self, person: &Person) -> Vec<(String, String)> {
+        self.keypad_ids(&person.id, person.employee_number.as_deref())
+    }
+
+    pub(crate) fn keypad_ids(
+        &self,
+        login: &str,
+        employee_number: Option<&str>,
+    ) -> Vec<(String, String)> {
+        self.settings()
+            .keypad_attributes
+            .iter()
+            .filter_map(|attribute| {
+                let text = match attribute {
+                    KeypadAttribute::Login => Some(login),
+                    KeypadAttribute::EmployeeNumber => employee_number,
+                }?;
+                keypad_id(text).map(|digits| (attribute.as_str().to_owned(), digits.to_string()))
+            })
+            .collect()
+    }
+
+    /// Counts one failed verification, locks the person when the window
+    /// limit is reached, and emits the events. Returns whether the person
+    /// is now locked. Every door's failures count here, together.
+    pub(crate) async fn record_failure(
+        &self,
+        conn: &mut AnyConnection,
+        person: &PersonRow,
+        session_id: &str,
+        door: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool, ServiceError> {
+        let policy = &self.settings().lockout;
+        lockouts::record_failure(conn, &person.id, session_id, door, now).await?;
+        let since = counting_since(conn, person, policy, now).await?;
+        let window_failures = lockouts::failures_since(conn, &person.id, since).await?;
+        let event = EventRouter::event(
+            EventType::VerifyFailure,
+            Some(&person.id),
+            actor,
+            json!({"door": door, "failures_in_window": window_failures}),
+            now,
+        );
+        self.events().emit(conn, &event).await?;
+        if !policy.locks_after(window_failures) {
+            return Ok(false);
+        }
+        let lock = policy.lock_from(now);
+        lockouts::set_lock(conn, &person.id, lock).await?;
+        let event = EventRouter::event(
+            EventType::IntruderLockout,
+            Some(&person.id),
+            actor,
+            json!({"door": door, "locked_until": lock.locked_until}),
+            now,
+        );
+        self.events().emit(conn, &event).await?;
+        tracing::warn!(user_id = %person.id, door, "intruder lockout");
+        Ok(true)
+    }
+}
+
+/// A person who exists and is not disabled.
+pub(crate) async fn active_person(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> Result<PersonRow, ServiceError> {
+    match person_rows::get(conn, user_id).await? {
+        Some(p) if !p.disabled => Ok(p),
+        _ => Err(ServiceError::UnknownUser),
+    }
+}
+
+/// Where counting of failures starts: the rolling window, but never before
+/// an operator cleared the person's failures or before their last lock
+/// (the failures that caused a lock are spent once it expires).
+pub(crate) async fn counting_since(
+    conn: &mut AnyConnection,
+    person: &PersonRow,
+    policy: &LockoutPolicy,
+    now: i64,
+) -> Result<i64, ServiceError> {
+    let mut since = policy
+        .window_start(now)
+        .max(person.failures_cleared_at.saturating_add(1));
+    if let Some(lock) = lockouts::get_lock(conn, &person.id).await? {
+        since = since.max(lock.locked_at.saturating_add(1));
+    }
+    Ok(since)
+}
+
+/// Whether the person's intruder lock holds at `now`.
+pub(crate) async fn is_locked(
+    conn: &mut AnyConnection,
+    person: &PersonRow,
+    now: i64,
+) -> Result<bool, ServiceError> {
+    Ok(lockouts::get_lock(conn, &person.id)
+        .await?
+        .is_some_and(|lock| lock.holds_at(now)))
+}
