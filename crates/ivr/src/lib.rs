@@ -9,9 +9,13 @@
 //! - [`backend`]: the flow's view of the service, in process
 //!   ([`backend::InProcess`], the default) or over this server's HTTPS
 //!   remote API ([`backend::Remote`]), so the IVR can run at another site.
-//! - [`voice`] and [`tts`]: fixed prompts from the embedded prompt set,
-//!   free text (questions, names) by espeak-ng, cached by content hash,
-//!   falling back to an operator's recording or spelling.
+//! - [`prompt_set`]: the fixed vocabulary (digits, the phonetic alphabet,
+//!   the sentences of every flow) per language, rendered to 8 kHz µ-law by
+//!   `scripts/render-prompts`, embedded in the binary by `build.rs`, any
+//!   prompt replaceable by an operator's recording.
+//! - [`voice`] and [`tts`]: fixed prompts from the prompt set, free text
+//!   (questions, names) by espeak-ng, cached by content hash, falling back
+//!   to an operator's recording or spelling.
 //! - [`line`]: the [`Line`] trait, its SIP implementation, and
 //!   [`line::ScriptedLine`] for tests.
 //! - [`handler::IvrHandler`]: plugs a flow into the SIP engine.
@@ -26,6 +30,7 @@ pub mod flow;
 pub mod handler;
 pub mod line;
 pub mod otp;
+pub mod prompt_set;
 pub mod say;
 pub mod tts;
 pub mod voice;
@@ -34,5 +39,6 @@ pub use backend::{Backend, BackendError, BackendSession, CallContext};
 pub use flow::{FlowOutcome, FlowSettings, ResetFlow};
 pub use handler::IvrHandler;
 pub use line::Line;
+pub use prompt_set::{PromptSet, PromptSetError};
 pub use say::Say;
 pub use voice::Voice;

@@ -3,7 +3,9 @@
 //! ([`Tts`]), else spelled letter by letter with the phonetic alphabet, so
 //! a question is always heard in some form.
 
-use touchtone_sip::{Prompt, PromptSet, PromptSetError};
+use touchtone_sip::Prompt;
+
+use crate::prompt_set::{PromptSet, PromptSetError};
 
 use crate::say::Say;
 use crate::tts::Tts;

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
+use touchtone_ivr::PromptSet;
 use touchtone_ivr::tts::Tts;
 use touchtone_ivr::{Say, Voice};
-use touchtone_sip::{PromptSet, g711};
+use touchtone_sip::g711;
 
 fn loud_fraction(samples: &[u8]) -> f64 {
     let loud = samples

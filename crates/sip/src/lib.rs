@@ -40,7 +40,6 @@ pub mod dtmf;
 pub mod engine;
 pub mod g711;
 pub mod prompt;
-pub mod prompt_set;
 pub mod rtp;
 pub mod sdp;
 pub mod testflow;
@@ -55,4 +54,3 @@ pub use engine::{
     CallHandler, DialError, DialProgress, DialRequest, Engine, EngineError, EngineStats,
 };
 pub use prompt::Prompt;
-pub use prompt_set::{PromptSet, PromptSetError};

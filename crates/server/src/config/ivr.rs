@@ -7,11 +7,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use touchtone_core::secret::SecretString;
+use touchtone_ivr::PromptSet;
 use touchtone_ivr::backend::{InProcess, Remote, RemoteSettings};
 use touchtone_ivr::tts::Tts;
 use touchtone_ivr::{Backend, FlowSettings, Voice};
 use touchtone_service::Service;
-use touchtone_sip::PromptSet;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -537,7 +537,7 @@ impl Config {
     /// The prompt languages calls can use, `ivr.language` first.
     pub fn prompt_languages(&self) -> Vec<String> {
         let mut languages = vec![self.ivr.language.clone()];
-        for l in touchtone_sip::PromptSet::embedded_languages() {
+        for l in touchtone_ivr::PromptSet::embedded_languages() {
             if l != self.ivr.language {
                 languages.push(l.to_owned());
             }

@@ -6,10 +6,10 @@
 //! sequences from them: a code read digit by digit, a password spelled
 //! phonetically. Names are listed in `prompts/vocabulary.tsv`.
 
-use crate::prompt::{Prompt, PromptError};
 use std::collections::HashMap;
 use std::path::Path;
 use thiserror::Error;
+use touchtone_sip::prompt::{Prompt, PromptError};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_prompts.rs"));
@@ -207,7 +207,7 @@ mod tests {
             let loud = p
                 .ulaw()
                 .iter()
-                .filter(|&&b| crate::g711::ulaw_to_linear(b).unsigned_abs() > 1000)
+                .filter(|&&b| touchtone_sip::g711::ulaw_to_linear(b).unsigned_abs() > 1000)
                 .count();
             assert!(
                 loud * 10 > p.len_samples(),
@@ -224,12 +224,14 @@ mod tests {
         let set = PromptSet::embedded("en").unwrap();
         let mut names: Vec<&str> = set.names().collect();
         names.sort();
-        let mut detector = crate::dtmf::goertzel::DtmfDetector::new();
+        let mut detector = touchtone_sip::dtmf::goertzel::DtmfDetector::new();
         let mut found = String::new();
         for name in names {
             let p = set.get(name).unwrap();
             detector.feed(
-                p.ulaw().iter().map(|&b| crate::g711::ulaw_to_linear(b)),
+                p.ulaw()
+                    .iter()
+                    .map(|&b| touchtone_sip::g711::ulaw_to_linear(b)),
                 |d| found.push(d.as_char()),
             );
         }
