@@ -290,7 +290,7 @@ mod tests {
     use super::*;
     use crate::g711::Codec;
     use crate::rtp::pacer::{Pacer, PacerOptions};
-    use crate::rtp::session::{InBandDtmf, MediaParams};
+    use crate::rtp::stream::{InBandDtmf, MediaParams};
 
     struct Harness {
         digits: mpsc::Sender<(Digit, DigitSource)>,

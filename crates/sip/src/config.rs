@@ -1,7 +1,7 @@
 //! The `[sip]` section of the configuration: listeners, media ports, who may
 //! call in, and the trunk used for outbound calls.
 
-use crate::rtp::session::InBandDtmf;
+use crate::rtp::stream::InBandDtmf;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};

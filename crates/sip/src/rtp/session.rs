@@ -1,69 +1,16 @@
-//! One call's media: the RTP socket, the stream handed to the pacer, and
-//! the receiving half (run by the pacer thread on each visit) that turns
-//! incoming packets into digits.
-//!
-//! Receiving does no allocation per packet: one buffer per pacer thread, RFC 4733
-//! events de-duplicated in place, in-band detection only when the peer did
-//! not negotiate telephone-event (or when configured to run always).
-//! Symmetric RTP (RFC 4961): the first valid packet, and any later change of
-//! SSRC, latches the send address to where the peer's packets come from, so
-//! peers behind NAT hear us. With strict RTP (the default) the first latch
-//! also connects the socket to that source: from then on the kernel drops
-//! packets from anyone else (no injected key presses), and sends and
-//! receives skip the per-packet address lookups. A re-INVITE that moves the
-//! peer's media disconnects it and learns again.
+//! One call's media session, as the call sees it: started on the call's
+//! RTP socket with what SDP negotiated (its stream joins a pacer thread),
+//! re-negotiated by a re-INVITE, stopped when the call ends. The stream
+//! itself, both halves, is in `stream`.
 
-use super::pacer::{OutboundStream, Pacer, PacerFull};
-use super::packet::RtpPacket;
-use crate::dtmf::goertzel::DtmfDetector;
-use crate::dtmf::rfc4733::{EventDeduplicator, TelephoneEvent};
+use super::pacer::{Pacer, PacerFull};
+use super::stream::{Inbound, MediaCounters, MediaParams, OutboundStream};
 use crate::dtmf::{Digit, DigitSource};
 use crate::g711::Codec;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::mpsc;
-
-/// When to run the in-band detector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum InBandDtmf {
-    /// Only when the peer did not offer telephone-event.
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
-
-/// What was negotiated for the stream.
-#[derive(Debug, Clone, Copy)]
-pub struct MediaParams {
-    pub remote: SocketAddr,
-    pub codec: Codec,
-    pub payload_type: u8,
-    /// telephone-event payload type we send with (the peer's SDP).
-    pub telephone_event: Option<u8>,
-    /// telephone-event payload type our own SDP declared, which is what a
-    /// peer following RFC 3264 sends us; differs from `telephone_event`
-    /// only when we offered and the answer renumbered it.
-    pub own_telephone_event: Option<u8>,
-    pub in_band: InBandDtmf,
-    /// Strict RTP: connect the socket to the first source heard.
-    pub strict: bool,
-    /// Send silence while nothing plays (false: RFC 3551 silence
-    /// suppression, nothing is sent between prompts and key presses).
-    pub send_silence: bool,
-}
-
-/// Per-call receive counters (read by tests and the benchmark).
-#[derive(Debug, Default)]
-pub struct MediaCounters {
-    pub packets_received: AtomicU64,
-    pub packets_invalid: AtomicU64,
-    /// Milliseconds since the session started at which the last packet came.
-    pub last_packet_ms: AtomicU64,
-}
 
 pub struct MediaSession {
     pub outbound: Arc<OutboundStream>,
@@ -130,114 +77,11 @@ impl Drop for MediaSession {
     }
 }
 
-/// The receiving half of a call's media, driven by its pacer thread.
-pub(crate) struct Inbound {
-    params: MediaParams,
-    digits: mpsc::Sender<(Digit, DigitSource)>,
-    counters: Arc<MediaCounters>,
-    started: Instant,
-    events: EventDeduplicator,
-    detector: Option<DtmfDetector>,
-    latched_ssrc: Option<u32>,
-}
-
-/// At most this many packets are read per visit (a burst beyond it waits
-/// for the next visit, 20 ms later).
-const READS_PER_VISIT: usize = 8;
-
-impl Inbound {
-    fn new(
-        params: MediaParams,
-        digits: mpsc::Sender<(Digit, DigitSource)>,
-        counters: Arc<MediaCounters>,
-        started: Instant,
-    ) -> Self {
-        let run_detector = match params.in_band {
-            InBandDtmf::Always => true,
-            InBandDtmf::Never => false,
-            InBandDtmf::Auto => params.telephone_event.is_none(),
-        };
-        Inbound {
-            params,
-            digits,
-            counters,
-            started,
-            events: EventDeduplicator::default(),
-            detector: run_detector.then(DtmfDetector::new),
-            latched_ssrc: None,
-        }
-    }
-
-    /// Reads and handles what has arrived on `socket` (non-blocking).
-    pub(crate) fn drain(&mut self, socket: &UdpSocket, outbound: &OutboundStream, buf: &mut [u8]) {
-        for _ in 0..READS_PER_VISIT {
-            match socket.recv_from(buf) {
-                Ok((n, from)) => self.handle(&buf[..n], from, outbound),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-                // ICMP port unreachable surfaces here on Linux; keep going.
-                Err(_) => continue,
-            }
-        }
-    }
-
-    /// Forgets the latched source, so the next packet latches again.
-    pub(crate) fn forget_source(&mut self) {
-        self.latched_ssrc = None;
-    }
-
-    pub(crate) fn handle(&mut self, bytes: &[u8], from: SocketAddr, outbound: &OutboundStream) {
-        let Ok(packet) = RtpPacket::parse(bytes) else {
-            self.counters
-                .packets_invalid
-                .fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        let is_event = Some(packet.payload_type) == self.params.telephone_event
-            || Some(packet.payload_type) == self.params.own_telephone_event;
-        let is_audio = packet.payload_type == self.params.payload_type;
-        if !is_event && !is_audio {
-            self.counters
-                .packets_invalid
-                .fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        self.counters
-            .packets_received
-            .fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .last_packet_ms
-            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        let codec = {
-            let mut st = outbound.state();
-            if self.latched_ssrc != Some(packet.ssrc) {
-                self.latched_ssrc = Some(packet.ssrc);
-                st.remote = from;
-                if self.params.strict && !st.connected {
-                    st.connected = outbound.connect(from);
-                }
-            }
-            st.codec
-        };
-        if is_event {
-            if let Some(ev) = TelephoneEvent::parse(packet.payload)
-                && let Some(d) = self
-                    .events
-                    .on_packet(packet.sequence, packet.timestamp, &ev)
-            {
-                let _ = self.digits.try_send((d, DigitSource::Rfc4733));
-            }
-        } else if let Some(det) = self.detector.as_mut() {
-            let digits = &self.digits;
-            det.feed(packet.payload.iter().map(|&b| codec.decode(b)), |d| {
-                let _ = digits.try_send((d, DigitSource::InBand));
-            });
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rtp::stream::InBandDtmf;
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
 
     fn pcmu_packet(ssrc: u32) -> Vec<u8> {

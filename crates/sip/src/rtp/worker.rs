@@ -3,14 +3,43 @@
 //! call received, through io_uring when the kernel allows it (`uring`) or
 //! with one system call per packet.
 
-use super::pacer::{FRAME, FRAME_SAMPLES, OutboundStream, PacerOptions, PacerStats, SLOTS};
 use super::packet::HEADER_LEN;
 use super::priority::Priority;
+use super::stats::PacerStats;
+use super::stream::{FRAME_SAMPLES, OutboundStream};
 use super::uring::{Completion, RtpRing};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// A call's packets are 20 ms apart.
+pub(super) const FRAME: Duration = Duration::from_millis(20);
+/// A thread's calls are spread over this many slots, one visited per tick
+/// (so a tick is 2 ms).
+pub(super) const SLOTS: u64 = 10;
+
+/// How the worker threads run.
+#[derive(Debug, Clone, Copy)]
+pub struct PacerOptions {
+    /// Batch each thread's sends and receives through io_uring where the
+    /// kernel allows it.
+    pub io_uring: bool,
+    /// Ask for real-time scheduling priority (see `priority`).
+    pub realtime: bool,
+}
+
+/// What the pacer's own tests start with: both on, so they exercise the
+/// ring where the kernel allows it (the engine takes both from its
+/// configuration, where io_uring is off by default).
+impl Default for PacerOptions {
+    fn default() -> Self {
+        PacerOptions {
+            io_uring: true,
+            realtime: true,
+        }
+    }
+}
 
 /// How a worker reads a call's socket.
 #[derive(Clone, Copy, PartialEq, Eq)]
