@@ -13,6 +13,8 @@
 //! - [`event`]: the event types delivered to event actions.
 //! - [`secret`]: types that hold secrets and never print them.
 //! - [`phone`]: telephone numbers in E.164 form, parsed with a default region.
+//! - [`otp`]: voice-OTP rules: the code and its masked form, the
+//!   destination guard (allowed prefixes, premium rate) and the dial plan.
 //!
 //! Time is always passed in as milliseconds since the Unix epoch
 //! ([`UnixMillis`]), so every rule is testable without a clock.

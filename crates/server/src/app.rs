@@ -96,7 +96,8 @@ pub async fn build_service(
         });
     }
 
-    let pepper = crate::files::load_or_create_pepper(&config.security.pepper_file, create_pepper)?;
+    let pepper =
+        crate::secret_files::load_or_create_pepper(&config.security.pepper_file, create_pepper)?;
     let params = argon2_params(config)?;
     let hasher = Hasher::new(pepper, params, config.security.max_parallel_hashes);
 

@@ -503,6 +503,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!();
     println!("Press Ctrl-C to stop.");
-    crate::cli::wait_for_shutdown().await;
+    crate::shutdown::wait_for_signal().await;
     running.stop().await
 }

@@ -40,7 +40,10 @@ pub fn ensure_self_signed(dir: &Path) -> anyhow::Result<TlsFiles> {
         .context("generating a self-signed certificate")?;
     std::fs::write(&files.cert, generated.cert.pem())
         .with_context(|| format!("writing {}", files.cert.display()))?;
-    crate::files::write_private(&files.key, generated.signing_key.serialize_pem().as_bytes())?;
+    crate::secret_files::write_private(
+        &files.key,
+        generated.signing_key.serialize_pem().as_bytes(),
+    )?;
     Ok(files)
 }
 

@@ -28,8 +28,15 @@
 //! - `call.rs`: the task that owns an established call.
 //! - `digest.rs`: trunk digest challenges rewritten so rsipstack can answer them.
 //! - `channel.rs`: what call flows see.
-//! - `rtp/`: packets, the pacer (sends and receives every call's RTP),
-//!   the per-call receiving half, ports.
+//! - `config.rs`: the `[sip]` settings (listeners, media ports, sources, trunk).
+//! - `sdp.rs`: offer/answer for one G.711 audio stream.
+//! - `rtp/`: packets, each call's stream and media session, the pacer that
+//!   sends and reads every call's RTP, ports.
+//! - `g711.rs`: µ-law and A-law by table.
+//! - `dtmf/`: digits from RFC 4733 events, in-band tones (Goertzel) and SIP
+//!   INFO bodies.
+//! - `prompt.rs`: audio to play, in memory as µ-law (the named vocabulary
+//!   of the flows is the IVR's).
 //! - `testflow.rs`: a small flow for exercising the engine end to end.
 
 pub(crate) mod call;

@@ -101,18 +101,8 @@ async fn serve(config_path: &std::path::Path) -> anyhow::Result<()> {
         "touchtone is serving the remote API on https://{}/api/v1/",
         running.addr
     );
-    wait_for_shutdown().await;
+    crate::shutdown::wait_for_signal().await;
     running.stop().await
-}
-
-/// Waits for Ctrl-C or SIGTERM.
-pub async fn wait_for_shutdown() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-    }
-    tracing::info!("shutting down");
 }
 
 fn init(
@@ -134,7 +124,7 @@ fn init(
     std::fs::write(config_path, text)
         .with_context(|| format!("writing {}", config_path.display()))?;
     let pepper = data_dir.join("pepper.hex");
-    crate::files::load_or_create_pepper(&pepper, true)?;
+    crate::secret_files::load_or_create_pepper(&pepper, true)?;
     println!(
         "wrote {} and the pepper {}",
         config_path.display(),

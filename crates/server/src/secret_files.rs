@@ -1,4 +1,5 @@
-//! Small file helpers for secrets on disk.
+//! Secrets on disk: writing a file only its owner can read (keys, the
+//! pepper), and loading or creating the pepper file.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
