@@ -1,0 +1,15 @@
+//! The service's security rules, tested where they live: on both
+//! databases, through the service's own functions, with no HTTP in front.
+//! Every door (the HTTPS API, the IVR, the portal and console to come)
+//! relies on these holding here.
+//!
+//! - `sessions`: one-time session IDs, rotation, replay, expiry.
+//! - `gate`: verification before a reset or unlock.
+//! - `lockout`: the intruder lockout, shared by every door.
+//! - `journal`: the durable record of each account's step in a sync.
+
+mod gate;
+mod harness;
+mod journal;
+mod lockout;
+mod sessions;
