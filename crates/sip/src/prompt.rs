@@ -3,7 +3,7 @@
 //! A prompt is converted once (from 16-bit PCM or a WAV file) when it is
 //! loaded, never per call; a hundred calls playing the same greeting share
 //! one buffer. Sequences of prompts are played back to back by the pacer
-//! without a gap (see `rtp/pacer.rs`).
+//! without a gap (see `rtp/stream.rs`).
 
 use crate::dtmf::{Digit, goertzel};
 use crate::g711;
