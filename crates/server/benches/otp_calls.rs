@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sqlx::Row;
 use touchtone_testkit::bench::{env_or, own_cpu_seconds, quantile, raise_fd_limit};
-use touchtone_testkit::programs::{free_port, free_udp_port};
+use touchtone_testkit::ports;
 use touchtone_testkit::sipp::Sipp;
 
 async fn server(
@@ -35,8 +35,8 @@ async fn server(
     trunk: Option<SocketAddr>,
     concurrent: u32,
 ) -> (touchtone_server::app::Running, touchtone_store::Store) {
-    let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
-    let sip = trunk.map(|_| SocketAddr::from(([127, 0, 0, 1], free_udp_port())));
+    let http = SocketAddr::from(([127, 0, 0, 1], ports::port()));
+    let sip = trunk.map(|_| SocketAddr::from(([127, 0, 0, 1], ports::port())));
     let mut config = touchtone_server::demo::demo_config(dir, http, sip).unwrap();
     if let Some(trunk) = trunk {
         touchtone_server::demo::use_trunk(&mut config, &format!("sip:{trunk}")).unwrap();

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use touchtone_core::keypad::KeypadDigits;
 use touchtone_core::secret::SecretString;
 use touchtone_testkit::bench::{env_or, own_cpu_seconds};
-use touchtone_testkit::programs::{free_port, free_udp_port};
+use touchtone_testkit::ports;
 use touchtone_testkit::sipp::Sipp;
 
 /// The argon2 work of one reset call, done alone.
@@ -62,8 +62,8 @@ fn count_resets(path: &std::path::Path) -> usize {
 
 async fn run(calls: u32, concurrent: u32, rate: u32) {
     let dir = tempfile::tempdir().unwrap();
-    let sip = SocketAddr::from(([127, 0, 0, 1], free_udp_port()));
-    let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
+    let sip = SocketAddr::from(([127, 0, 0, 1], ports::port()));
+    let http = SocketAddr::from(([127, 0, 0, 1], ports::port()));
     let mut config = touchtone_server::demo::demo_config(dir.path(), http, Some(sip)).unwrap();
     if let Some(s) = config.sip.as_mut() {
         s.tcp = None;

@@ -13,7 +13,7 @@ use common::demo::*;
 use common::*;
 use serde_json::json;
 use touchtone_testkit::baresip::Baresip;
-use touchtone_testkit::programs::free_udp_port;
+use touchtone_testkit::ports;
 use touchtone_testkit::sipp::Sipp;
 use touchtone_testkit::{Db, tones};
 
@@ -70,7 +70,7 @@ async fn baresip_calls_the_demo_and_unlocks() {
     phone
         .command("dial", &format!("sip:reset@{}", demo.sip))
         .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    phone.wait_for_established(Duration::from_secs(30)).await;
     for (group, pause) in [
         ("4878378#", 2500),
         ("2468#", 1500),
@@ -102,7 +102,7 @@ async fn app_with_sip(db: &touchtone_testkit::TestDatabase) -> (TestApp, SocketA
         .with_env_filter("info,touchtone_ivr=debug")
         .with_test_writer()
         .try_init();
-    let sip = SocketAddr::from(([127, 0, 0, 1], free_udp_port()));
+    let sip = SocketAddr::from(([127, 0, 0, 1], ports::port()));
     let app = TestApp::spawn_with(db, |c| {
         c.sip = Some(touchtone_sip::SipConfig {
             udp: Some(sip),

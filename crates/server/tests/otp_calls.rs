@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use touchtone_server::config::Config;
 use touchtone_service::ManualClock;
 use touchtone_testkit::baresip::Baresip;
-use touchtone_testkit::programs::free_udp_port;
+use touchtone_testkit::ports;
 use touchtone_testkit::sipp::Sipp;
 use touchtone_testkit::{Db, TestDatabase};
 
@@ -53,7 +53,7 @@ fn with_trunk(c: &mut Config, trunk: SocketAddr) {
     // The callback receivers listen on loopback.
     c.otp.callback_allow_private_addresses = true;
     c.sip = Some(touchtone_sip::SipConfig {
-        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], ports::port()))),
         trunk: Some(touchtone_sip::TrunkConfig {
             uri: format!("sip:{trunk}"),
             username: None,

@@ -37,7 +37,7 @@ use touchtone_sip::{CallHandler, Channel, CollectSpec, Engine, Prompt, SipConfig
 use touchtone_testkit::bench::{
     env_or, own_cpu_seconds, process_cpu_seconds, raise_fd_limit, read_stat,
 };
-use touchtone_testkit::programs::free_udp_port;
+use touchtone_testkit::ports;
 use touchtone_testkit::sipp::Sipp;
 
 const EXPECTED: [&str; 3] = ["4878378", "2468", "2468"];
@@ -218,7 +218,7 @@ async fn run_level(concurrent: u32, rate: u32) {
         results: results.clone(),
     };
     let config = SipConfig {
-        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], ports::port()))),
         rtp_port_min: 20000,
         rtp_port_max: 39998,
         max_calls: 20_000,
@@ -388,7 +388,7 @@ fn spawn_generator(
 /// up at 30.4 s. Exits non-zero if any call failed.
 async fn generate(target: SocketAddr, concurrent: usize, rate: u32, total: usize) -> bool {
     let config = SipConfig {
-        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], ports::port()))),
         rtp_port_min: 40000,
         rtp_port_max: 59998,
         max_calls: 20_000,

@@ -112,7 +112,15 @@ async fn broken_sip_is_refused_or_dropped_and_a_call_in_progress_survives() {
         &[],
         &[],
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The broken messages go in while the call is up.
+    let started = std::time::Instant::now();
+    while engine.stats().active_calls == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the call did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = socket.local_addr().unwrap().port();
     let check = |label: &str, expect: &[u16], bytes: &[u8]| {

@@ -26,7 +26,7 @@ async fn call_in_and_key(
     reports: &mut mpsc::Receiver<touchtone_sip::testflow::TestFlowReport>,
 ) -> touchtone_sip::testflow::TestFlowReport {
     phone.command("dial", uri).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    phone.wait_for_established(Duration::from_secs(15)).await;
     for key in keys.chars() {
         phone.command("sndcode", &key.to_string()).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -83,7 +83,7 @@ async fn baresip_calls_in_keys_digits_and_hears_them_played_back() {
     assert_eq!(report.digits.as_deref(), Some("703"));
     // The flow plays the digits back and hangs up; baresip's file is then
     // complete.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    phone.wait_until_idle(Duration::from_secs(15)).await;
     let recording = wait_for_recording(&phone).await;
     phone.stop().await;
     assert_eq!(digits_heard(&recording), "703");
@@ -104,7 +104,7 @@ async fn baresip_answers_an_outbound_call_and_hears_the_audio() {
         .expect("baresip answers");
     channel.play(&read_back("4829*"), false).await.unwrap();
     channel.hangup().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    phone.wait_until_idle(Duration::from_secs(15)).await;
     let recording = wait_for_recording(&phone).await;
     phone.stop().await;
     assert_eq!(digits_heard(&recording), "4829*");
@@ -121,7 +121,7 @@ async fn baresip_calls_in_over_tls() {
         ..TestFlow::default()
     };
     let mut cfg = config();
-    let tls = SocketAddr::from(([127, 0, 0, 1], touchtone_testkit::programs::free_port()));
+    let tls = SocketAddr::from(([127, 0, 0, 1], touchtone_testkit::ports::port()));
     cfg.tls = Some(touchtone_sip::config::TlsListener {
         listen: tls,
         cert,

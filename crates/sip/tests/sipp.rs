@@ -411,10 +411,10 @@ async fn a_caller_over_tcp_is_served_like_one_over_udp() {
         ..TestFlow::default()
     };
     let mut cfg = config();
-    let tcp = SocketAddr::from(([127, 0, 0, 1], touchtone_testkit::programs::free_port()));
+    let tcp = SocketAddr::from(([127, 0, 0, 1], touchtone_testkit::ports::port()));
     cfg.tcp = Some(tcp);
+    // Engine::start returns once its listeners are bound: no wait needed.
     let engine = Engine::start(cfg, Arc::new(flow)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let sipp = Sipp::start(
         &scenario("caller_rfc4733.xml"),
         Some(tcp),

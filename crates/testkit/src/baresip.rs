@@ -3,7 +3,8 @@
 //! in its directory), plays a WAV file as its microphone, and takes
 //! commands (`dial`, `sndcode`, `hangup`) over `ctrl_tcp` as netstrings.
 
-use crate::programs::{free_port, free_udp_port, require};
+use crate::ports;
+use crate::programs::require;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -44,15 +45,9 @@ impl Baresip {
     ) -> Baresip {
         require("baresip", "baresip");
         let dir = tempfile::tempdir().expect("temp dir for baresip");
-        // baresip also binds sip_port + 1 for TLS: pick a port whose
-        // neighbour is free too.
-        let sip_port = loop {
-            let p = free_udp_port();
-            if p < 65000 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-                break p;
-            }
-        };
-        let ctrl_port = free_port();
+        // baresip also binds sip_port + 1 for TLS: reserve both.
+        let sip_port = ports::port_block(2);
+        let ctrl_port = ports::port();
         let wav = dir.path().join("microphone.wav");
         std::fs::write(
             &wav,
@@ -123,9 +118,11 @@ impl Baresip {
         SocketAddr::from(([127, 0, 0, 1], self.sip_port))
     }
 
-    /// Sends one ctrl_tcp command and returns the response netstring.
+    /// Sends one ctrl_tcp command and returns its response (the JSON body
+    /// of the netstring; events baresip broadcasts meanwhile are skipped).
     pub async fn command(&self, command: &str, params: &str) -> String {
-        let body = format!(r#"{{"command":"{command}","params":"{params}","token":"t"}}"#);
+        let body =
+            serde_json::json!({"command": command, "params": params, "token": "t"}).to_string();
         let mut stream = TcpStream::connect(("127.0.0.1", self.ctrl_port))
             .await
             .expect("connect to baresip ctrl_tcp");
@@ -133,13 +130,80 @@ impl Baresip {
             .write_all(format!("{}:{},", body.len(), body).as_bytes())
             .await
             .expect("send a baresip command");
-        let mut buf = vec![0u8; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        let read = async {
+            let mut received: Vec<u8> = Vec::new();
+            let mut buf = vec![0u8; 4096];
+            loop {
+                // Netstrings: LEN ':' BODY ','.
+                while let Some(colon) = received.iter().position(|&b| b == b':') {
+                    let Some(len) = std::str::from_utf8(&received[..colon])
+                        .ok()
+                        .and_then(|l| l.parse::<usize>().ok())
+                    else {
+                        return String::new();
+                    };
+                    if received.len() < colon + 1 + len + 1 {
+                        break;
+                    }
+                    let message =
+                        String::from_utf8_lossy(&received[colon + 1..colon + 1 + len]).into_owned();
+                    received.drain(..colon + 1 + len + 1);
+                    if message.contains("\"response\":true") {
+                        return message;
+                    }
+                }
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return String::new(),
+                    Ok(n) => received.extend_from_slice(&buf[..n]),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), read)
             .await
+            .unwrap_or_default()
+    }
+
+    /// The states of baresip's calls (`ESTABLISHED`, `RINGING`, …), from
+    /// its `listcalls` command.
+    pub async fn call_states(&self) -> Vec<String> {
+        let response = self.command("listcalls", "").await;
+        let data = serde_json::from_str::<serde_json::Value>(&response)
             .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0);
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+            .and_then(|v| v["data"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        // "> [line 1]  0:00:02  ESTABLISHED  sip:…" (">" marks the
+        // current call): the state follows the duration.
+        data.lines()
+            .filter(|l| l.contains("[line"))
+            .filter_map(|l| l.split_once(']'))
+            .filter_map(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_owned))
+            .collect()
+    }
+
+    /// Waits (up to `limit`) until a call is established: keys sent
+    /// before that would be lost.
+    pub async fn wait_for_established(&self, limit: Duration) {
+        let started = std::time::Instant::now();
+        while !self.call_states().await.iter().any(|s| s == "ESTABLISHED") {
+            assert!(
+                started.elapsed() < limit,
+                "baresip's call was not established within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits (up to `limit`) until baresip has no call left, so the call's
+    /// recording is complete.
+    pub async fn wait_until_idle(&self, limit: Duration) {
+        let started = std::time::Instant::now();
+        while !self.call_states().await.is_empty() {
+            assert!(
+                started.elapsed() < limit,
+                "baresip still has a call after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Decoded audio baresip received, one file per call.

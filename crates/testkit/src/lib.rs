@@ -3,7 +3,9 @@
 //! `slapd`, a Samba Active Directory domain controller) set up in a
 //! temporary directory and stopped when dropped.
 //!
-//! Also the SIP peers the telephony tests talk to: `sipp` and `baresip`.
+//! Also the SIP peers the telephony tests talk to: `sipp` and `baresip`,
+//! and the loopback ports every server a test starts listens on
+//! ([`ports`]: reserved across test processes, never bind-and-release).
 //!
 //! The programs come from Debian packages that `.ci/run` installs
 //! (`slapd ldap-utils`, `samba`, `sip-tester`, `baresip`); a test that
@@ -14,6 +16,7 @@ pub mod bench;
 mod certs;
 mod database;
 mod ldap_tools;
+pub mod ports;
 pub mod programs;
 pub mod samba;
 pub mod sipp;

@@ -1,7 +1,8 @@
 //! A real Active Directory domain controller for one test: Samba (Debian
 //! package `samba`) provisioned in a temporary directory as the DC of
-//! `TT.TEST`, serving only LDAP and LDAPS on 127.0.0.1 (Samba has no setting for
-//! the LDAP ports, so one such test runs at a time), with a
+//! `TT.TEST`, serving only LDAP and LDAPS on a loopback address of its own
+//! (`127.0.0.N`, reserved like the tests' ports: Samba has no setting for
+//! the LDAP ports, so DCs are told apart by address), with a
 //! certificate from a throw-away CA, a lockout policy of three bad
 //! passwords, and a service account holding exactly the rights touchtone's
 //! AD target needs, delegated on `CN=Users` as the README documents:
@@ -57,21 +58,6 @@ fn run(program: &str, args: &[&str]) -> Output {
 
 /// The loopback address, checked to have nothing on the LDAP ports
 /// (Samba cannot move them, and only binds addresses an interface has).
-fn free_loopback_address() -> String {
-    for port in [389, 636] {
-        let taken = TcpStream::connect_timeout(
-            &format!("127.0.0.1:{port}").parse().expect("an address"),
-            Duration::from_millis(200),
-        )
-        .is_ok();
-        assert!(
-            !taken,
-            "the Samba DC needs 127.0.0.1:{port}, which something else is listening on"
-        );
-    }
-    "127.0.0.1".into()
-}
-
 impl SambaDc {
     /// Provisions and starts a domain controller (about ten seconds).
     pub fn start() -> Self {
@@ -87,7 +73,10 @@ impl SambaDc {
         }
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().to_owned();
-        let ip = free_loopback_address();
+        // A loopback address of its own: the DC listens on the fixed
+        // LDAP ports, so two DCs (or a system slapd on 127.0.0.1:389)
+        // must not share one.
+        let ip = crate::ports::loopback_address_for(&[389, 636]).to_string();
         let p = path.display();
         run(
             "samba-tool",
@@ -101,7 +90,9 @@ impl SambaDc {
                 "--host-name=dc1",
                 &format!("--adminpass={ADMIN_PASSWORD}"),
                 &format!("--targetdir={p}"),
-                &format!("--option=interfaces={ip}"),
+                // With a mask, Samba takes the address on the interface
+                // whose network holds it (lo, 127.0.0.0/8).
+                &format!("--option=interfaces={ip}/8"),
                 "--option=bind interfaces only=yes",
                 "--option=server services=ldap",
                 &format!("--option=log file={p}/samba.log"),

@@ -2,7 +2,8 @@
 //! from a temporary directory. Its message trace is kept there and printed
 //! when a run fails, so a failing test shows the SIP that was exchanged.
 
-use crate::programs::{free_udp_port, require};
+use crate::ports;
+use crate::programs::require;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -44,15 +45,12 @@ impl Sipp {
         for (name, bytes) in files {
             std::fs::write(dir.path().join(name), bytes).expect("write a sipp input file");
         }
-        let port = free_udp_port();
+        let port = ports::port();
         // sipp's [auto_media_port] is -mp + (4 · call number) mod 10000:
-        // leave room for all of them below 65535 (past it sipp writes an
-        // invalid port and the call gets 488).
+        // reserve room for all of them. (Past 65535 sipp writes an invalid
+        // port and the call gets 488; the reserved window is far below.)
         let room = 4 * calls.min(2500) + 4;
-        let media_port = (0..100)
-            .map(|_| free_udp_port() & !1)
-            .find(|&p| u32::from(p) + room <= 65534)
-            .unwrap_or(10_000);
+        let media_port = ports::port_block(u16::try_from(room).unwrap_or(10_004));
         let mut cmd = Command::new("sipp");
         if let Some(t) = target {
             cmd.arg(t.to_string());

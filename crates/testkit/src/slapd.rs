@@ -5,7 +5,8 @@
 //! service account with only the rights touchtone needs (the same ACL the
 //! README documents).
 
-use crate::programs::{free_port, require};
+use crate::ports;
+use crate::programs::require;
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -138,14 +139,31 @@ userPassword: {SERVICE_PASSWORD}
             ca_file: ca.ca_file.clone(),
             dir,
             child: None,
-            port: free_port(),
-            ldaps_port: free_port(),
+            port: ports::port(),
+            ldaps_port: ports::port(),
         };
-        server.run();
+        // A reserved port can still be taken by a program outside the
+        // tests: slapd then exits at once, and is tried on other ports.
+        for attempt in 1.. {
+            match server.run() {
+                Ok(()) => break,
+                Err(log) if attempt < 5 => {
+                    eprintln!(
+                        "slapd did not start on {} and {} ({log}); other ports",
+                        server.port, server.ldaps_port
+                    );
+                    server.port = ports::port();
+                    server.ldaps_port = ports::port();
+                }
+                Err(log) => panic!("slapd did not start in {attempt} attempts: {log}"),
+            }
+        }
         server
     }
 
-    fn run(&mut self) {
+    /// Starts slapd and waits until both ports accept connections. An
+    /// exit before that (a port in use) is an `Err` with the log.
+    fn run(&mut self) -> Result<(), String> {
         let path = self.dir.path();
         let log = std::fs::File::create(path.join("slapd.log")).expect("the log file");
         // `-d 0` keeps slapd in the foreground, so the test owns the process.
@@ -170,7 +188,8 @@ userPassword: {SERVICE_PASSWORD}
                 if let Some(child) = self.child.as_mut()
                     && let Ok(Some(status)) = child.try_wait()
                 {
-                    panic!("slapd exited with {status}: {}", self.log());
+                    self.child = None;
+                    return Err(format!("slapd exited with {status}: {}", self.log()));
                 }
                 assert!(
                     Instant::now() < deadline,
@@ -180,6 +199,7 @@ userPassword: {SERVICE_PASSWORD}
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
+        Ok(())
     }
 
     /// Stops the server (its data stays).
@@ -193,7 +213,9 @@ userPassword: {SERVICE_PASSWORD}
     /// Stops and starts the server again on the same ports and data.
     pub fn restart(&mut self) {
         self.stop();
-        self.run();
+        if let Err(log) = self.run() {
+            panic!("slapd did not restart on its ports: {log}");
+        }
     }
 
     pub fn log(&self) -> String {

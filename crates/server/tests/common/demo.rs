@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use touchtone_store::{Store, StoreOptions, local_directory};
 use touchtone_testkit::baresip::Baresip;
-use touchtone_testkit::programs::{free_port, free_udp_port};
+use touchtone_testkit::ports;
 use touchtone_testkit::sipp::Sipp;
 
 pub fn scenario(name: &str) -> String {
@@ -33,8 +33,31 @@ impl Demo {
     /// Starts the demo in `dir` (a restart keeps its database) with more
     /// arguments and environment variables (`TOUCHTONE_OTP__LEASE_SECS`).
     pub async fn start_with(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Demo {
-        let sip = SocketAddr::from(([127, 0, 0, 1], free_udp_port()));
-        let http = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        // Reserved ports can still be taken by a program outside the
+        // tests; a demo that exits before it is up is tried on others.
+        let mut dir = dir;
+        for attempt in 1.. {
+            match Self::launch(dir, args, env).await {
+                Ok(demo) => return demo,
+                Err((returned, log)) if attempt < 5 => {
+                    eprintln!("the demo did not start (attempt {attempt}); other ports:\n{log}");
+                    dir = returned;
+                }
+                Err((_, log)) => panic!("the demo did not start in {attempt} attempts:\n{log}"),
+            }
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    /// One start on fresh ports: the demo once `demo.json` is written, or
+    /// its directory and log when it exits first.
+    async fn launch(
+        dir: tempfile::TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Demo, (tempfile::TempDir, String)> {
+        let sip = SocketAddr::from(([127, 0, 0, 1], ports::port()));
+        let http = SocketAddr::from(([127, 0, 0, 1], ports::port()));
         let _ = std::fs::remove_file(dir.path().join("demo.json"));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -52,7 +75,7 @@ impl Demo {
             .stderr(log)
             .spawn()
             .expect("start touchtone demo");
-        let demo = Demo {
+        let mut demo = Demo {
             child,
             dir,
             sip,
@@ -60,6 +83,10 @@ impl Demo {
         };
         let started = Instant::now();
         while !demo.dir.path().join("demo.json").exists() {
+            if let Ok(Some(status)) = demo.child.try_wait() {
+                let log = format!("exited with {status}\n{}", demo.log());
+                return Err((demo.kill(), log));
+            }
             assert!(
                 started.elapsed() < Duration::from_secs(60),
                 "the demo did not start: {}",
@@ -72,7 +99,7 @@ impl Demo {
         )
         .unwrap();
         assert_eq!(document["sip"], format!("sip:reset@{sip}"));
-        demo
+        Ok(demo)
     }
 
     pub fn log(&self) -> String {
@@ -150,12 +177,13 @@ pub async fn assert_sipp_ok(sipp: Sipp, limit: Duration, context: &str) {
     assert!(outcome.success, "sipp failed:\n{}\n{context}", outcome.log);
 }
 
+/// The recording of baresip's call, once the call has ended (baresip
+/// closes the file then).
 pub async fn wait_for_recording(phone: &Baresip) -> PathBuf {
     let started = Instant::now();
     loop {
         if let Some(p) = phone.recordings().into_iter().next() {
-            // Let baresip finish writing it.
-            tokio::time::sleep(Duration::from_secs(3)).await;
+            phone.wait_until_idle(Duration::from_secs(60)).await;
             return p;
         }
         assert!(

@@ -117,7 +117,7 @@ mod tests {
     /// engine's port range gives: Linux keeps it through a disconnect, an
     /// ephemeral port would be released), with that port.
     fn strict_pcmu_session(pacer: &Pacer) -> (MediaSession, u16) {
-        let port = touchtone_testkit::programs::free_udp_port();
+        let port = touchtone_testkit::ports::port();
         let socket = UdpSocket::bind(("127.0.0.1", port)).unwrap();
         socket.set_nonblocking(true).unwrap();
         let params = MediaParams {

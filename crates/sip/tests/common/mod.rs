@@ -8,14 +8,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use touchtone_sip::{CallHandler, Channel, DialError, DialRequest, Engine, SipConfig, TrunkConfig};
-use touchtone_testkit::programs::free_udp_port;
+use touchtone_testkit::ports;
 
 /// An engine configuration on loopback: a random SIP port, 100 RTP ports
 /// from a random base, one pacer thread, at most `max_calls` calls.
 pub fn config_with(max_calls: usize) -> SipConfig {
-    let rtp = free_udp_port() & !1;
+    let rtp = ports::port() & !1;
     SipConfig {
-        udp: Some(SocketAddr::from(([127, 0, 0, 1], free_udp_port()))),
+        udp: Some(SocketAddr::from(([127, 0, 0, 1], ports::port()))),
         rtp_port_min: rtp,
         rtp_port_max: rtp.saturating_add(400).min(65534),
         pacer_threads: 1,
