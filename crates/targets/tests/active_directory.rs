@@ -71,6 +71,28 @@ async fn active_directory_reset_unlock_and_import_on_a_samba_dc() {
     );
     let target = ad_target(service.clone());
 
+    // The portal's sign-in: a bind as the person, found by the service
+    // account; a disabled account never signs in.
+    assert!(
+        target
+            .check_password("plain", &secret("Init1al-Pass!"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !target
+            .check_password("plain", &secret("Wrong-Pass-1"))
+            .await
+            .unwrap()
+    );
+    assert!(!target.check_password("plain", &secret("")).await.unwrap());
+    assert!(
+        !target
+            .check_password("gone", &secret("Init1al-Pass!"))
+            .await
+            .unwrap()
+    );
+
     assert!(
         dc.bind_ok("jdoe", "Init1al-Pass!"),
         "the initial password binds"

@@ -391,3 +391,58 @@ async fn people_are_read_with_the_attribute_mapping_across_pages() {
     }
     let _ = slapd::BASE_DN;
 }
+
+#[tokio::test]
+async fn a_persons_own_password_is_checked_by_a_bind_as_them() {
+    let server = Slapd::start(&people());
+    let target = target(&server, PasswordMethod::Exop);
+    assert!(
+        target
+            .check_password("jsmith", &secret("Old-Passw0rd"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !target
+            .check_password("jsmith", &secret("wrong-password"))
+            .await
+            .unwrap()
+    );
+    // An empty password would be an anonymous bind, which the server
+    // accepts: it must never count as the person's.
+    assert!(!target.check_password("jsmith", &secret("")).await.unwrap());
+    assert_eq!(
+        target
+            .check_password("nobody", &secret("Old-Passw0rd"))
+            .await,
+        Err(TargetError::NoSuchAccount)
+    );
+    // The service account's pooled connections are unaffected: a reset
+    // still works after the binds as the person.
+    target
+        .set_password("jsmith", &secret("Kilo7-alpha-9"), ResetOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        target
+            .check_password("jsmith", &secret("Kilo7-alpha-9"))
+            .await
+            .unwrap()
+    );
+    // Wrong binds count toward the server's own lockout (ppolicy: three).
+    for _ in 0..3 {
+        assert!(
+            !target
+                .check_password("mjones", &secret("guess-1234"))
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        !target
+            .check_password("mjones", &secret("Old-Passw0rd"))
+            .await
+            .unwrap(),
+        "a locked account's right password still binds"
+    );
+}

@@ -91,17 +91,15 @@ struct Manager {
     tls: Arc<ClientConfig>,
 }
 
-impl managed::Manager for Manager {
-    type Type = Connection;
-    type Error = TargetError;
-
-    async fn create(&self) -> Result<Connection, TargetError> {
+impl Manager {
+    /// A new connection, not yet bound.
+    async fn connect(&self) -> Result<Connection, TargetError> {
         let s = &self.settings;
         let conn_settings = LdapConnSettings::new()
             .set_conn_timeout(s.connect_timeout)
             .set_starttls(s.starttls)
             .set_config(self.tls.clone());
-        let (conn, mut ldap) = LdapConnAsync::with_settings(conn_settings, &s.url)
+        let (conn, ldap) = LdapConnAsync::with_settings(conn_settings, &s.url)
             .await
             .map_err(connect_error)?;
         let driver = tokio::spawn(async move {
@@ -109,10 +107,18 @@ impl managed::Manager for Manager {
                 tracing::debug!(error = %e, "directory connection ended");
             }
         });
-        let connection = Connection {
-            ldap: ldap.clone(),
-            driver,
-        };
+        Ok(Connection { ldap, driver })
+    }
+}
+
+impl managed::Manager for Manager {
+    type Type = Connection;
+    type Error = TargetError;
+
+    async fn create(&self) -> Result<Connection, TargetError> {
+        let s = &self.settings;
+        let connection = self.connect().await?;
+        let mut ldap = connection.ldap.clone();
         let bound = ldap
             .with_timeout(s.connect_timeout)
             .simple_bind(&s.bind_dn, s.bind_password.expose_secret())
@@ -161,6 +167,34 @@ impl Pool {
             pool,
             operation_timeout,
         })
+    }
+
+    /// Whether `dn` binds with `password`, on a connection of its own (a
+    /// pooled one stays bound as the service account). A refused bind
+    /// (invalidCredentials, 49) is `Ok(false)`; so is an empty password,
+    /// which servers would take as an anonymous bind (RFC 4513 §5.1.2).
+    pub(crate) async fn bind_as(
+        &self,
+        dn: &str,
+        password: &SecretString,
+    ) -> Result<bool, TargetError> {
+        if password.expose_secret().is_empty() {
+            return Ok(false);
+        }
+        let manager = self.pool.manager();
+        let connection = manager.connect().await?;
+        let mut ldap = connection.ldap.clone();
+        let result = ldap
+            .with_timeout(self.operation_timeout)
+            .simple_bind(dn, password.expose_secret())
+            .await
+            .map_err(transport_error)?;
+        let _ = ldap.with_timeout(self.operation_timeout).unbind().await;
+        match result.rc {
+            0 => Ok(true),
+            49 => Ok(false),
+            _ => Err(TargetError::Failed(describe(&result))),
+        }
     }
 
     /// A connection for one exchange of operations.

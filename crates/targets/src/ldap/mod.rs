@@ -229,4 +229,19 @@ impl Target for LdapTarget {
             Flavour::ActiveDirectory => active_directory::unlock(self, &mut session, account).await,
         }
     }
+
+    /// A bind as the account's entry (found by the service account), on a
+    /// connection of its own. The server applies its own policy: a wrong
+    /// password counts toward its lockout too (ppolicy, AD's threshold).
+    async fn check_password(
+        &self,
+        account: &str,
+        password: &SecretString,
+    ) -> Result<bool, TargetError> {
+        let dn = {
+            let mut session = self.pool.get().await?;
+            self.find(&mut session, account, &["1.1"]).await?.dn
+        };
+        self.pool.bind_as(&dn, password).await
+    }
 }
