@@ -32,10 +32,16 @@ pub enum EventType {
     /// An administrator cleared a person's intruder lockout.
     #[serde(rename = "ET_INTRUDER_LOCKOUT_CLEARED")]
     IntruderLockoutCleared,
+    /// A person's enrolled answers changed (the portal, by phone, an import).
+    #[serde(rename = "ET_ENROLMENT_CHANGED")]
+    EnrolmentChanged,
+    /// A person signed in to the self-service portal.
+    #[serde(rename = "ET_PORTAL_SIGN_IN")]
+    PortalSignIn,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 9] = [
         EventType::AdminResetSuccess,
         EventType::AdminResetFailure,
         EventType::AdminUnlockSuccess,
@@ -43,6 +49,8 @@ impl EventType {
         EventType::VerifyFailure,
         EventType::IntruderLockout,
         EventType::IntruderLockoutCleared,
+        EventType::EnrolmentChanged,
+        EventType::PortalSignIn,
     ];
 
     /// The wire name, e.g. `ET_ADMIN_RESET_SUCCESS`.
@@ -55,6 +63,8 @@ impl EventType {
             EventType::VerifyFailure => "ET_VERIFY_FAILURE",
             EventType::IntruderLockout => "ET_INTRUDER_LOCKOUT",
             EventType::IntruderLockoutCleared => "ET_INTRUDER_LOCKOUT_CLEARED",
+            EventType::EnrolmentChanged => "ET_ENROLMENT_CHANGED",
+            EventType::PortalSignIn => "ET_PORTAL_SIGN_IN",
         }
     }
 

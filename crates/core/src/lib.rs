@@ -5,6 +5,8 @@
 //!   digits, and the [`keypad::KeypadDigits`] type that carries the result.
 //! - [`answer`]: how an enrolled or keyed answer is normalised before it is
 //!   hashed or compared.
+//! - [`answer_strength`]: whether an answer a person enrols is too weak
+//!   (short, repeated, a run, their own ID, a year out of range, a repeat).
 //! - [`question`]: choosing a random subset of a person's enrolled questions.
 //! - [`lockout`]: the arithmetic of the intruder lockout.
 //! - [`password`]: password policies, the phone-safe generator and the
@@ -20,6 +22,7 @@
 //! ([`UnixMillis`]), so every rule is testable without a clock.
 
 pub mod answer;
+pub mod answer_strength;
 pub mod event;
 pub mod keypad;
 pub mod lockout;

@@ -3,18 +3,27 @@
 //! A random subset is asked on every call, so that overhearing one call does
 //! not give away every answer. The chosen subset is recorded by the store
 //! as a challenge; only the questions of that challenge are accepted.
+//!
+//! The chosen questions are asked in the order they are enrolled in (the
+//! subset is random, not the order): a caller hears their questions in a
+//! steady order, which costs nothing (whoever listens hears the question
+//! texts anyway) and lets a scripted caller, like the tests' sipp, key the
+//! answers of a known set.
 
 use rand::Rng;
-use rand::seq::IndexedRandom;
+use rand::seq::index;
 
-/// Picks `count` distinct items at random (all of them, in random order,
-/// when fewer are enrolled). Returns an empty vector when none are.
+/// Picks `count` distinct items at random (all of them when fewer are
+/// enrolled), kept in the order of `enrolled`. Returns an empty vector
+/// when none are enrolled.
 pub fn select_questions<T: Clone, R: Rng + ?Sized>(
     enrolled: &[T],
     count: usize,
     rng: &mut R,
 ) -> Vec<T> {
-    enrolled.choose_multiple(rng, count).cloned().collect()
+    let mut picked = index::sample(rng, enrolled.len(), count.min(enrolled.len())).into_vec();
+    picked.sort_unstable();
+    picked.into_iter().map(|i| enrolled[i].clone()).collect()
 }
 
 #[cfg(test)]
@@ -32,6 +41,21 @@ mod tests {
             assert_eq!(picked.iter().collect::<HashSet<_>>().len(), 3);
             assert!(picked.iter().all(|q| enrolled.contains(q)));
         }
+    }
+
+    #[test]
+    fn the_chosen_questions_keep_their_enrolled_order_and_vary() {
+        let enrolled: Vec<u32> = (1..=5).collect();
+        let mut rng = rand::rng();
+        let mut subsets = HashSet::new();
+        for _ in 0..200 {
+            let picked = select_questions(&enrolled, 2, &mut rng);
+            assert!(picked.windows(2).all(|w| w[0] < w[1]), "{picked:?}");
+            subsets.insert(picked);
+        }
+        // Ten possible pairs; 200 draws see most of them.
+        assert!(subsets.len() >= 8, "{subsets:?}");
+        assert_eq!(select_questions(&enrolled, 9, &mut rng), enrolled);
     }
 
     #[test]
