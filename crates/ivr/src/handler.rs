@@ -54,6 +54,7 @@ impl CallHandler for IvrHandler {
             // source is not exposed by the engine, and for audit and the
             // session's address binding either identifies the peer.
             peer_ip: channel.info.remote_media.ip(),
+            caller_number: channel.info.caller.clone(),
         };
         let mut line = SipLine::new(channel, self.voice.clone());
         let outcome = self.flow.run(&mut line, &call).await;

@@ -125,14 +125,7 @@ async fn seed(service: &touchtone_service::Service) {
     service.import_people("bench", &records).await.unwrap();
     for (id, max) in [("q1", 4), ("q2", 6), ("q3", 8)] {
         service
-            .add_question(
-                "bench",
-                &Question {
-                    id: id.into(),
-                    text: format!("Question {id}"),
-                    max_digits: max,
-                },
-            )
+            .add_question("bench", &Question::text(id, &format!("Question {id}"), max))
             .await
             .unwrap();
     }

@@ -187,6 +187,9 @@ pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Si
 /// A running server: its address and the handles to stop it.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The portal's own listener, when `[web] listen` is set.
+    pub web_addr: Option<SocketAddr>,
+    web_server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub service: Service,
     pub cancel: CancellationToken,
     pub server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -208,6 +211,9 @@ impl Running {
             engine.shutdown();
         }
         self.worker.await.context("the delivery worker panicked")?;
+        if let Some(web) = self.web_server {
+            web.await.context("the portal's server task panicked")??;
+        }
         self.server.await.context("the server task panicked")?
     }
 }
@@ -254,27 +260,20 @@ pub async fn start(
         _ => anyhow::bail!("http: no TLS certificate configured"),
     };
     let tls = crate::tls::server_config(&tls_files).await?;
-    let listener = std::net::TcpListener::bind(config.http.listen)
-        .with_context(|| format!("listening on {}", config.http.listen))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
-    let router = crate::http::router(service.clone(), &config.http);
-    let handle = axum_server::Handle::new();
-    let shutdown = handle.clone();
-    let stop = cancel.child_token();
-    tokio::spawn(async move {
-        stop.cancelled().await;
-        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
-    });
-    let server =
-        axum_server::from_tcp_rustls(listener, tls).context("starting the HTTPS listener")?;
-    let server = tokio::spawn(async move {
-        server
-            .handle(handle)
-            .serve(router.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .context("the HTTPS server stopped")
-    });
+    let web = config
+        .web
+        .enabled
+        .then(|| touchtone_web::router(service.clone()));
+    let (pages_here, web_server) = match (web, config.web.listen) {
+        (Some(pages), Some(listen)) => {
+            let (web_addr, task) = serve_https(listen, tls.clone(), pages, &cancel)?;
+            tracing::info!(addr = %web_addr, "self-service portal listening");
+            (None, Some((web_addr, task)))
+        }
+        (pages, _) => (pages, None),
+    };
+    let router = crate::http::router(service.clone(), &config.http, pages_here);
+    let (addr, server) = serve_https(config.http.listen, tls, router, &cancel)?;
     tracing::info!(%addr, "HTTPS API listening");
     let sip = match &config.sip {
         Some(sip) => Some(start_ivr(config, sip, &service).await?),
@@ -291,6 +290,8 @@ pub async fn start(
     };
     Ok(Running {
         addr,
+        web_addr: web_server.as_ref().map(|(a, _)| *a),
+        web_server: web_server.map(|(_, task)| task),
         service,
         cancel,
         server,
@@ -298,6 +299,37 @@ pub async fn start(
         sip,
         otp_worker,
     })
+}
+
+/// Serves `router` over HTTPS on `listen` until `cancel` fires (then
+/// gracefully, up to 10 s). Returns the bound address and the task.
+fn serve_https(
+    listen: SocketAddr,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    router: axum::Router,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<anyhow::Result<()>>)> {
+    let listener =
+        std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    let stop = cancel.child_token();
+    tokio::spawn(async move {
+        stop.cancelled().await;
+        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    let server =
+        axum_server::from_tcp_rustls(listener, tls).context("starting the HTTPS listener")?;
+    let task = tokio::spawn(async move {
+        server
+            .handle(handle)
+            .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+            .context("the HTTPS server stopped")
+    });
+    Ok((addr, task))
 }
 
 /// The worker that places voice-OTP calls through the engine's trunk, with

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde_json::json;
+use touchtone_core::answer_strength::AnswerKind;
 use touchtone_core::keypad::map_to_keypad;
 use touchtone_core::secret::SecretString;
 use touchtone_service::Service;
@@ -41,26 +42,49 @@ pub struct DemoArgs {
     pub trunk: Option<String>,
 }
 
+/// The person who is not enrolled yet: they sign in to the portal,
+/// enrol, then reset by phone. login, name, department, employee number.
+pub const NEWHIRE: (&str, &str, &str, &str) = ("newhire", "Noah Newhire", "Operations", "E1099");
+
+/// A demo person's portal password (their local account's): `Welcome!`,
+/// the login, `1`.
+pub fn portal_password(login: &str) -> String {
+    format!("Welcome!{login}1")
+}
+
 pub const DEMO_API_USER: &str = "demo";
 pub const DEMO_API_PASSWORD: &str = "demo-password";
 
 /// The questions: id, text, most digits.
-const QUESTIONS: [(&str, &str, i64); 4] = [
-    ("mother_birth_year", "In what year was your mother born?", 4),
+/// id, text, the fewest and most digits, and the kind of answer.
+const QUESTIONS: [(&str, &str, i64, i64, AnswerKind); 4] = [
+    (
+        "mother_birth_year",
+        "In what year was your mother born?",
+        4,
+        4,
+        AnswerKind::Year,
+    ),
     (
         "childhood_house_number",
         "What was the house number of your childhood home?",
+        3,
         6,
+        AnswerKind::Number,
     ),
     (
         "first_pet",
         "What was the name of your first pet? Spell it on the keypad.",
+        3,
         12,
+        AnswerKind::Text,
     ),
     (
         "birth_city",
         "In which city were you born? Spell it on the keypad.",
+        3,
         16,
+        AnswerKind::Text,
     ),
 ];
 
@@ -322,9 +346,12 @@ pub async fn seed(service: &Service) -> anyhow::Result<bool> {
     {
         return Ok(false);
     }
-    let records: Vec<PersonRecord> = PEOPLE
+    let everyone = PEOPLE
         .iter()
-        .map(|(login, name, department, employee, _, _)| PersonRecord {
+        .map(|(login, name, department, employee, _, _)| (*login, *name, *department, *employee))
+        .chain(std::iter::once(NEWHIRE));
+    let records: Vec<PersonRecord> = everyone
+        .map(|(login, name, department, employee)| PersonRecord {
             person: Person {
                 id: (*login).to_owned(),
                 display_name: (*name).to_owned(),
@@ -341,20 +368,19 @@ pub async fn seed(service: &Service) -> anyhow::Result<bool> {
         })
         .collect();
     service.import_people("demo", &records).await?;
-    for (id, text, max_digits) in QUESTIONS {
-        service
-            .add_question(
-                "demo",
-                &Question {
-                    id: id.into(),
-                    text: text.into(),
-                    max_digits,
-                },
-            )
-            .await?;
+    for (id, text, min_digits, max_digits, kind) in QUESTIONS {
+        let question = Question {
+            id: id.into(),
+            text: text.into(),
+            min_digits,
+            max_digits,
+            kind,
+            own: false,
+        };
+        service.add_question("demo", &question).await?;
     }
     for (login, _, _, _, answers, locked) in PEOPLE {
-        for ((question, _, _), answer) in QUESTIONS.iter().zip(answers) {
+        for ((question, ..), answer) in QUESTIONS.iter().zip(answers) {
             service
                 .enroll_answer(
                     "demo",
@@ -367,6 +393,12 @@ pub async fn seed(service: &Service) -> anyhow::Result<bool> {
         if locked {
             service.set_local_lock("demo", login, true).await?;
         }
+    }
+    for login in PEOPLE.iter().map(|p| p.0).chain([NEWHIRE.0]) {
+        let password = SecretString::from(portal_password(login));
+        service
+            .set_account_password("demo", "local", login, &password)
+            .await?;
     }
     service
         .add_api_user(
@@ -393,7 +425,7 @@ pub fn demo_document(
             let answers: serde_json::Map<String, serde_json::Value> = QUESTIONS
                 .iter()
                 .zip(answers)
-                .map(|((q, _, _), a)| {
+                .map(|((q, ..), a)| {
                     (
                         (*q).to_owned(),
                         json!({"text": a, "keypad": map_to_keypad(a)}),
@@ -408,11 +440,28 @@ pub fn demo_document(
                 "employee_number": employee,
                 "employee_keypad_id": map_to_keypad(employee),
                 "accounts": [{"target": "local", "account": login, "locked_at_start": locked}],
+                "portal_password": portal_password(login),
                 "answers": answers,
             })
         })
+        .chain(std::iter::once({
+            let (login, name, department, employee) = NEWHIRE;
+            json!({
+                "user_id": login,
+                "display_name": name,
+                "department": department,
+                "keypad_id": map_to_keypad(login),
+                "employee_number": employee,
+                "employee_keypad_id": map_to_keypad(employee),
+                "accounts": [{"target": "local", "account": login, "locked_at_start": false}],
+                "portal_password": portal_password(login),
+                "answers": {},
+                "enrolled": false,
+            })
+        }))
         .collect();
     json!({
+        "portal": format!("https://{addr}/"),
         "api": base,
         "sip": sip.map(|a| format!("sip:reset@{a}")),
         "otp": {
@@ -428,7 +477,7 @@ pub fn demo_document(
         "allowed_from": ["127.0.0.0/8", "::1/128"],
         "events_file": data_dir.join("events.jsonl"),
         "config_file": data_dir.join("touchtone.toml"),
-        "questions": QUESTIONS.iter().map(|(id, text, max)| json!({"question_id": id, "text": text, "max_digits": max})).collect::<Vec<_>>(),
+        "questions": QUESTIONS.iter().map(|(id, text, _, max, _)| json!({"question_id": id, "text": text, "max_digits": max})).collect::<Vec<_>>(),
         "people": people,
     })
 }
@@ -464,12 +513,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "touchtone demo is running{}",
         if seeded { " (demo data seeded)" } else { "" }
     );
+    println!(
+        "  portal       https://{}/   (sign in as any person with their portal_password; {} is not enrolled yet)",
+        running.addr, NEWHIRE.0
+    );
     println!("  API          {base}/<Function>   (OpenAPI: {base}/openapi.json)");
     println!("  certificate  {dir}/tls/cert.pem   (curl --cacert it)");
     println!("  API user     {DEMO_API_USER} / {DEMO_API_PASSWORD}   (from this machine only)");
     println!(
-        "  people       {dir}/demo.json   (keypad IDs and answers of all {} people)",
-        PEOPLE.len()
+        "  people       {dir}/demo.json   (keypad IDs, answers and portal passwords of all {} people)",
+        PEOPLE.len() + 1
     );
     println!("  events       {dir}/events.jsonl");
     println!("  operator     touchtone --config {dir}/touchtone.toml people show jsmith");

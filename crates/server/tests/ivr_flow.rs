@@ -14,7 +14,7 @@ use touchtone_core::secret::SecretString;
 use touchtone_ivr::backend::{InProcess, Remote, RemoteSettings};
 use touchtone_ivr::flow::End;
 use touchtone_ivr::line::{Act, ScriptedLine};
-use touchtone_ivr::{Backend, CallContext, FlowOutcome, FlowSettings, ResetFlow};
+use touchtone_ivr::{Backend, CallContext, FlowOutcome, FlowSettings, Line, ResetFlow};
 use touchtone_service::admin::PersonRecord;
 use touchtone_service::people::{Account, Person};
 use touchtone_sip::TransferOutcome;
@@ -74,6 +74,7 @@ async fn call(
     let context = CallContext {
         call_id: "scripted-call".into(),
         peer_ip: "127.0.0.1".parse().unwrap(),
+        caller_number: line.caller_number(),
     };
     let outcome = flow.run(&mut line, &context).await;
     (outcome, line)

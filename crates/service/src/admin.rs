@@ -371,6 +371,54 @@ impl Service {
         })
     }
 
+    /// Sets `account`'s password on the target named `target` (an operator
+    /// giving a local account its first password, or the demo), audited.
+    pub async fn set_account_password(
+        &self,
+        actor: &str,
+        target: &str,
+        account: &str,
+        password: &SecretString,
+    ) -> Result<(), ServiceError> {
+        let found = self
+            .targets()
+            .get(target)
+            .ok_or_else(|| ServiceError::BadRequest(format!("no target named {target}")))?;
+        let result = found
+            .set_password(
+                account,
+                password,
+                touchtone_targets::ResetOptions::default(),
+            )
+            .await;
+        let outcome = match &result {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => e.code().to_owned(),
+        };
+        let now = self.now();
+        let mut tx = self.admin_tx().await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "account_password_set",
+            account,
+            &outcome,
+            json!({"target": target}),
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        result.map_err(|e| match e {
+            touchtone_targets::TargetError::NoSuchAccount => {
+                ServiceError::UnknownAccount(format!("{account} on {target}"))
+            }
+            touchtone_targets::TargetError::PolicyRejected(reason) => {
+                ServiceError::PasswordPolicy(vec![reason])
+            }
+            other => ServiceError::BadRequest(format!("{target}: {other}")),
+        })
+    }
+
     /// Whether `password` is the current password of `account` on the
     /// target named `target` (for an operator checking a reset). Targets
     /// that cannot tell say so.

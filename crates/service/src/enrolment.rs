@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use touchtone_core::answer::normalise_for_enrolment;
+use touchtone_core::answer_strength::AnswerKind;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_store::people;
 use touchtone_store::questions::{self, Question as QuestionRow};
@@ -11,23 +12,49 @@ use touchtone_store::questions::{self, Question as QuestionRow};
 use crate::session_gate::{append_audit, commit};
 use crate::{Service, ServiceError};
 
-/// A security question of the pool.
+/// A security question: one of the pool, or one a person wrote for
+/// themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
     pub id: String,
     /// What the caller hears (spoken by espeak-ng, or an operator's
     /// recording `question-ID.wav`).
     pub text: String,
-    /// The longest answer, in keypad digits.
+    /// The shortest and the longest answer, in keypad digits.
+    pub min_digits: i64,
     pub max_digits: i64,
+    /// How an answer is judged (a year question takes only a sensible year).
+    pub kind: AnswerKind,
+    /// Written by the person who answers it (nobody else is asked it).
+    pub own: bool,
 }
+
+impl Question {
+    /// A pool question of free text, answers of 3 to `max_digits` digits.
+    pub fn text(id: &str, text: &str, max_digits: i64) -> Question {
+        Question {
+            id: id.to_owned(),
+            text: text.to_owned(),
+            min_digits: MIN_DIGITS,
+            max_digits,
+            kind: AnswerKind::Text,
+            own: false,
+        }
+    }
+}
+
+/// The shortest answer a question may allow.
+pub const MIN_DIGITS: i64 = touchtone_core::answer::MIN_ENROLLED_DIGITS as i64;
 
 impl From<QuestionRow> for Question {
     fn from(q: QuestionRow) -> Question {
         Question {
             id: q.id,
             text: q.text,
+            min_digits: q.min_digits,
             max_digits: q.max_digits,
+            kind: AnswerKind::parse(&q.kind),
+            own: q.owner.is_some(),
         }
     }
 }
@@ -41,11 +68,19 @@ impl Service {
                 "a question needs text and max_digits from 3 to 64".into(),
             ));
         }
+        if !(MIN_DIGITS..=question.max_digits).contains(&question.min_digits) {
+            return Err(ServiceError::BadRequest(format!(
+                "min_digits must be from {MIN_DIGITS} to max_digits"
+            )));
+        }
         let now = self.now();
         let row = QuestionRow {
             id: question.id.clone(),
             text: question.text.clone(),
+            min_digits: question.min_digits,
             max_digits: question.max_digits,
+            kind: question.kind.as_str().to_owned(),
+            owner: None,
         };
         let mut tx = self.admin_tx().await?;
         questions::upsert(&mut tx, &row).await?;

@@ -1,9 +1,12 @@
 //! Turning what happened into events and putting them in the outbox, in
-//! the caller's transaction, once per subscribed action.
+//! the caller's transaction, once per subscribed action; every event about
+//! a person is also added to that person's activity record (what the
+//! portal shows them), with the door and calling number it names.
 
 use std::collections::HashSet;
 
 use touchtone_core::event::{Event, EventType};
+use touchtone_store::activity::{self, ActivityEntry};
 use touchtone_store::{AnyConnection, outbox};
 
 use crate::ServiceError;
@@ -38,10 +41,22 @@ impl EventRouter {
         }
     }
 
-    /// Enqueues `event` for every action subscribed to its type.
+    /// Enqueues `event` for every action subscribed to its type, and
+    /// records it in its person's activity.
     pub async fn emit(&self, conn: &mut AnyConnection, event: &Event) -> Result<(), ServiceError> {
         let payload =
             serde_json::to_string(event).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if let Some(person) = &event.user_id {
+            let text = |key: &str| event.detail.get(key).and_then(|v| v.as_str());
+            let entry = ActivityEntry {
+                at: event.occurred_at,
+                kind: event.event_type.name().to_owned(),
+                door: text("door").unwrap_or("").to_owned(),
+                caller_number: text("caller_number").map(str::to_owned),
+                detail: event.detail.to_string(),
+            };
+            activity::append(conn, person, &entry).await?;
+        }
         for (action, filter) in &self.routes {
             if filter
                 .as_ref()

@@ -12,6 +12,8 @@
 //! - [`people`]: people as the doors see them, who may be acted on, and
 //!   the intruder lock every door's failures count toward.
 //! - [`enrolment`]: the question pool and enrolled answers.
+//! - [`portal`]: the self-service portal: sign-in with the person's own
+//!   password, their status, enrolling answers.
 //! - [`admin`]: operator actions behind the CLI (API users, people import,
 //!   clearing lockouts, local accounts, audit verification).
 //! - [`directory_sync`]: people imported and re-synced from directories.
@@ -36,6 +38,7 @@ pub mod events;
 pub mod hashing;
 pub mod otp;
 pub mod people;
+pub mod portal;
 mod session_gate;
 pub mod settings;
 
@@ -56,6 +59,8 @@ pub use settings::Settings;
 pub enum Door {
     Api,
     Ivr,
+    /// The self-service portal (web pages).
+    Portal,
 }
 
 impl Door {
@@ -63,6 +68,7 @@ impl Door {
         match self {
             Door::Api => "api",
             Door::Ivr => "ivr",
+            Door::Portal => crate::portal::DOOR,
         }
     }
 }

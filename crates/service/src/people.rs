@@ -121,20 +121,24 @@ impl Service {
         &self,
         conn: &mut AnyConnection,
         person: &PersonRow,
-        session_id: &str,
-        door: &str,
+        attempt: &Attempt<'_>,
         actor: &str,
         now: i64,
     ) -> Result<bool, ServiceError> {
         let policy = &self.settings().lockout;
-        lockouts::record_failure(conn, &person.id, session_id, door, now).await?;
+        let door = attempt.door;
+        lockouts::record_failure(conn, &person.id, attempt.session_id, door, now).await?;
         let since = counting_since(conn, person, policy, now).await?;
         let window_failures = lockouts::failures_since(conn, &person.id, since).await?;
+        let mut detail = json!({"door": door, "failures_in_window": window_failures});
+        if let Some(number) = attempt.caller_number {
+            detail["caller_number"] = number.into();
+        }
         let event = EventRouter::event(
             EventType::VerifyFailure,
             Some(&person.id),
             actor,
-            json!({"door": door, "failures_in_window": window_failures}),
+            detail,
             now,
         );
         self.events().emit(conn, &event).await?;
@@ -154,6 +158,14 @@ impl Service {
         tracing::warn!(user_id = %person.id, door, "intruder lockout");
         Ok(true)
     }
+}
+
+/// Where a failed verification came from: the session (or sign-in
+/// attempt) it counts against, its door and the calling number, if known.
+pub(crate) struct Attempt<'a> {
+    pub session_id: &'a str,
+    pub door: &'a str,
+    pub caller_number: Option<&'a str>,
 }
 
 /// A person who exists and is not disabled.

@@ -37,6 +37,7 @@ impl Service {
         &self,
         caller: &Caller,
         api_user: &str,
+        calling_number: Option<&str>,
         detail: serde_json::Value,
     ) -> Result<SessionToken, ServiceError> {
         let now = self.now();
@@ -49,6 +50,7 @@ impl Service {
             expires_at: now + self.settings().session_lifetime_ms,
             ended_at: None,
             verified_person: None,
+            calling_number: calling_number.map(str::to_owned),
         };
         let token = SessionToken::generate(&mut rand::rng());
         let mut detail = detail;

@@ -56,6 +56,67 @@ pub struct Settings {
     pub caller_id_check: Option<CallerIdCheck>,
     /// Voice-OTP rules.
     pub otp: crate::otp::OtpSettings,
+    /// The self-service portal's sessions and sign-in.
+    pub portal: PortalSettings,
+    /// What enrolment asks of people.
+    pub enrolment: EnrolmentSettings,
+}
+
+/// The portal's sessions and sign-in throttle.
+#[derive(Debug, Clone)]
+pub struct PortalSettings {
+    /// A session unused this long ends.
+    pub session_idle_ms: i64,
+    /// No session lives longer.
+    pub session_lifetime_ms: i64,
+    /// Changing answers or phones needs the password given this recently.
+    pub reauth_ms: i64,
+    /// Failed sign-ins (per login typed, and per address) within the
+    /// window after which sign-in is refused for a while.
+    pub max_failures: u32,
+    pub window_ms: i64,
+    /// Entries of the person's activity the status page shows.
+    pub activity_shown: i64,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        Self {
+            session_idle_ms: 15 * 60 * 1000,
+            session_lifetime_ms: 8 * 3600 * 1000,
+            reauth_ms: 5 * 60 * 1000,
+            max_failures: 5,
+            window_ms: 15 * 60 * 1000,
+            activity_shown: 20,
+        }
+    }
+}
+
+/// What a person must enrol, and how answers are judged.
+#[derive(Debug, Clone)]
+pub struct EnrolmentSettings {
+    /// Answers a person enrols (and the phone asks from).
+    pub questions_required: usize,
+    /// Answers older than this must be confirmed again (0: never).
+    pub reconfirm_ms: i64,
+    /// A caller who is not enrolled is told so and sent to the helpdesk.
+    pub required: bool,
+    /// Year questions accept years from this one to the current year.
+    pub earliest_year: u32,
+    /// Whether people may write a question of their own.
+    pub allow_own_question: bool,
+}
+
+impl Default for EnrolmentSettings {
+    fn default() -> Self {
+        Self {
+            questions_required: 3,
+            reconfirm_ms: 0,
+            required: false,
+            earliest_year: 1900,
+            allow_own_question: true,
+        }
+    }
 }
 
 /// The caller-ID factor: numbers are compared in E.164 form, national
@@ -83,6 +144,8 @@ impl Default for Settings {
             target_call_timeout: Duration::from_secs(60),
             caller_id_check: None,
             otp: crate::otp::OtpSettings::default(),
+            portal: PortalSettings::default(),
+            enrolment: EnrolmentSettings::default(),
         }
     }
 }

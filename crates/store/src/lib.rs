@@ -13,6 +13,7 @@
 //! Durability: SQLite runs in WAL mode with `synchronous=FULL`, so a commit
 //! that returned is on disk before anything is told to a caller.
 
+pub mod activity;
 pub mod api_users;
 pub mod audit;
 pub mod challenges;
@@ -26,8 +27,11 @@ pub mod operations;
 pub mod otp_calls;
 pub mod outbox;
 pub mod people;
+pub mod portal_sessions;
 pub mod questions;
+pub mod registered_phones;
 pub mod sessions;
+pub mod sign_in_failures;
 
 pub use db::{Backend, Store, StoreOptions};
 pub use error::StoreError;

@@ -20,6 +20,8 @@ pub struct Session {
     pub ended_at: Option<i64>,
     /// The person verified by answers in this session, if any.
     pub verified_person: Option<String>,
+    /// The number a built-in IVR session's call came from.
+    pub calling_number: Option<String>,
 }
 
 /// What became of a presented token.
@@ -36,7 +38,7 @@ pub enum Consumed {
 }
 
 const SESSION_COLUMNS: &str =
-    "id, api_user, client_ip, created_at, expires_at, ended_at, verified_person";
+    "id, api_user, client_ip, created_at, expires_at, ended_at, verified_person, calling_number";
 
 fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
     Ok(Session {
@@ -47,6 +49,7 @@ fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
         expires_at: r.try_get("expires_at")?,
         ended_at: r.try_get("ended_at")?,
         verified_person: r.try_get("verified_person")?,
+        calling_number: r.try_get("calling_number")?,
     })
 }
 
@@ -57,13 +60,14 @@ pub async fn create(
     first_token_digest: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO api_sessions (id, api_user, client_ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO api_sessions (id, api_user, client_ip, created_at, expires_at, calling_number) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&session.id)
     .bind(&session.api_user)
     .bind(&session.client_ip)
     .bind(session.created_at)
     .bind(session.expires_at)
+    .bind(&session.calling_number)
     .execute(&mut *conn)
     .await?;
     issue(conn, &session.id, first_token_digest, session.created_at).await

@@ -23,7 +23,7 @@ both_databases! {
         let mut tx = store.begin().await.unwrap();
         let session = Session {
             id: "s1".into(), api_user: "ivr".into(), client_ip: "127.0.0.1".into(),
-            created_at: 1_000, expires_at: 100_000, ended_at: None, verified_person: None,
+            created_at: 1_000, expires_at: 100_000, ended_at: None, verified_person: None, calling_number: None,
         };
         sessions::create(&mut tx, &session, "d1").await.unwrap();
         tx.commit().await.unwrap();
@@ -46,7 +46,7 @@ both_databases! {
         let store = db.store().await;
         let session = Session {
             id: "s1".into(), api_user: "ivr".into(), client_ip: "127.0.0.1".into(),
-            created_at: 1_000, expires_at: 100_000, ended_at: None, verified_person: None,
+            created_at: 1_000, expires_at: 100_000, ended_at: None, verified_person: None, calling_number: None,
         };
         let mut conn = store.acquire().await.unwrap();
         sessions::create(&mut conn, &session, "d1").await.unwrap();

@@ -29,7 +29,7 @@ impl Backend for InProcess {
         };
         let token = self
             .service
-            .open_ivr_session(&caller, &call.call_id)
+            .open_ivr_session(&caller, &call.call_id, call.caller_number.as_deref())
             .await?;
         Ok(Box::new(InProcessSession {
             service: self.service.clone(),

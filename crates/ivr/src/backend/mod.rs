@@ -30,6 +30,8 @@ pub struct CallContext {
     pub call_id: String,
     /// The peer's address (bound to the session like an API client's).
     pub peer_ip: IpAddr,
+    /// The calling number (From's user part), as the trunk gave it.
+    pub caller_number: Option<String>,
 }
 
 /// Why a backend call failed.

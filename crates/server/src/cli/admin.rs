@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
+use touchtone_core::answer_strength::AnswerKind;
 use touchtone_core::secret::SecretString;
 use touchtone_service::Service;
 use touchtone_service::admin::{AuditAnchor, PersonRecord};
@@ -72,8 +73,15 @@ pub enum QuestionsCommand {
         id: String,
         #[arg(long)]
         text: String,
+        /// The fewest keypad digits an answer may have.
+        #[arg(long, default_value_t = 3)]
+        min_digits: i64,
+        /// The most keypad digits an answer may have.
         #[arg(long, default_value_t = 12)]
         max_digits: i64,
+        /// How answers are judged in the portal: text, year or number.
+        #[arg(long, default_value = "text", value_parser = ["text", "year", "number"])]
+        kind: String,
     },
     List,
 }
@@ -98,6 +106,13 @@ pub enum AccountsCommand {
     /// Check a local account's password (read from stdin); exits 1 when it
     /// does not match.
     CheckPassword {
+        account: String,
+        #[arg(long, default_value = "local")]
+        target: String,
+    },
+    /// Set an account's password (read from stdin), e.g. a local
+    /// account's first one.
+    SetPassword {
         account: String,
         #[arg(long, default_value = "local")]
         target: String,
@@ -373,23 +388,31 @@ pub async fn questions(config: &Path, cmd: QuestionsCommand) -> anyhow::Result<(
         QuestionsCommand::Add {
             id,
             text,
+            min_digits,
             max_digits,
+            kind,
         } => {
-            service
-                .add_question(
-                    ACTOR,
-                    &Question {
-                        id: id.clone(),
-                        text,
-                        max_digits,
-                    },
-                )
-                .await?;
+            let question = Question {
+                id: id.clone(),
+                text,
+                min_digits,
+                max_digits,
+                kind: AnswerKind::parse(&kind),
+                own: false,
+            };
+            service.add_question(ACTOR, &question).await?;
             println!("question {id} saved");
         }
         QuestionsCommand::List => {
             for q in service.list_questions().await? {
-                println!("{}\t{}\t(max {} digits)", q.id, q.text, q.max_digits);
+                println!(
+                    "{}\t{}\t({} to {} digits, {})",
+                    q.id,
+                    q.text,
+                    q.min_digits,
+                    q.max_digits,
+                    q.kind.as_str()
+                );
             }
         }
     }
@@ -439,6 +462,13 @@ pub async fn accounts(config: &Path, cmd: AccountsCommand) -> anyhow::Result<()>
                 println!("{account}: the password does NOT match");
                 std::process::exit(1);
             }
+        }
+        AccountsCommand::SetPassword { account, target } => {
+            let password = read_secret("new password")?;
+            service
+                .set_account_password(ACTOR, &target, &account, &password)
+                .await?;
+            println!("{account}: the password is set on {target}");
         }
         AccountsCommand::Lock { account } => {
             if !service.set_local_lock(ACTOR, &account, true).await? {

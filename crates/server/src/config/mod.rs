@@ -24,9 +24,11 @@ use touchtone_service::settings::{CallerIdCheck, KeypadAttribute, Settings};
 mod directory;
 mod ivr;
 mod otp;
+mod web;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
 pub use ivr::{IvrBackendKind, IvrConfig, RemoteBackendConfig};
 pub use otp::{DialRule, OtpConfig};
+pub use web::{EnrolmentConfig, WebConfig};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,6 +66,12 @@ pub struct Config {
     /// Voice-OTP calls, placed through `[sip]`'s trunk.
     #[serde(default)]
     pub otp: OtpConfig,
+    /// The self-service portal's pages.
+    #[serde(default)]
+    pub web: WebConfig,
+    /// What people must enrol.
+    #[serde(default)]
+    pub enrolment: EnrolmentConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -420,6 +428,8 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("verification: {e}"))?;
         self.ivr.validate()?;
         self.otp.validate()?;
+        self.web.validate()?;
+        self.enrolment.validate()?;
         if let Some(region) = &self.verification.caller_id_region {
             region
                 .parse::<Region>()
@@ -584,6 +594,8 @@ impl Config {
                 });
                 otp
             },
+            portal: self.web.settings(),
+            enrolment: self.enrolment.settings(),
         }
     }
 }

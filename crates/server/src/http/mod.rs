@@ -1,5 +1,7 @@
 //! The HTTPS remote API: `POST /api/v1/<Function>` with JSON, the OpenAPI
-//! document at `/api/v1/openapi.json`, and `/healthz`.
+//! document at `/api/v1/openapi.json`, and `/healthz`; the people's pages
+//! (`touchtone-web`) are merged beside it unless they have a listener of
+//! their own.
 //!
 //! A thin front door: handlers turn the wire types of `touchtone-api`
 //! into service calls and service errors into HTTP answers ([`error`];
@@ -26,9 +28,10 @@ pub use error::ApiError;
 
 use crate::config::HttpConfig;
 
-/// The API's routes and layers.
-pub fn router(service: Service, config: &HttpConfig) -> Router {
-    Router::new()
+/// The API's routes and layers, with the web pages beside them when
+/// `pages` is given (they answer every path the API does not have).
+pub fn router(service: Service, config: &HttpConfig, pages: Option<Router>) -> Router {
+    let api = Router::new()
         .route("/api/v1/Login", post(handlers::login))
         .route("/api/v1/UserIVRList", post(handlers::user_ivr_list))
         .route(
@@ -63,7 +66,8 @@ pub fn router(service: Service, config: &HttpConfig) -> Router {
         )
         .route("/api/v1/openapi.json", get(handlers::openapi_document))
         .route("/healthz", get(handlers::health))
-        .fallback(handlers::not_found)
+        // Unknown API paths get the API's JSON 404, whatever else is served.
+        .route("/api/{*rest}", axum::routing::any(handlers::not_found))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::map_response(no_store))
@@ -77,7 +81,11 @@ pub fn router(service: Service, config: &HttpConfig) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
         }))
-        .with_state(service)
+        .with_state(service);
+    match pages {
+        Some(pages) => api.merge(pages),
+        None => api.fallback(handlers::not_found),
+    }
 }
 
 /// Session IDs and passwords must never sit in a cache.

@@ -361,14 +361,7 @@ async fn seed(service: &Service) {
         ("city", "Birth city?", 16),
     ] {
         service
-            .add_question(
-                "test",
-                &Question {
-                    id: id.into(),
-                    text: text.into(),
-                    max_digits,
-                },
-            )
+            .add_question("test", &Question::text(id, text, max_digits))
             .await
             .unwrap();
     }

@@ -27,7 +27,8 @@ impl Service {
         password: SecretString,
     ) -> Result<SessionToken, ServiceError> {
         let api_user = self.authenticate(caller, user, password, "Login").await?;
-        self.start_session(caller, &api_user.name, json!({})).await
+        self.start_session(caller, &api_user.name, None, json!({}))
+            .await
     }
 
     /// Starts a session for the server's own IVR, which runs in this
@@ -36,20 +37,26 @@ impl Service {
     /// the session is never privileged) and is bound to the SIP peer's
     /// address like any session to its client's. Everything after this is
     /// the same gate as the HTTPS door: one-time IDs, verification before
-    /// reset, the intruder lockout.
+    /// reset, the intruder lockout. `calling_number` (the caller ID as the
+    /// trunk gave it) goes into the person's activity with what the call
+    /// does to them.
     pub async fn open_ivr_session(
         &self,
         caller: &Caller,
         call_id: &str,
+        calling_number: Option<&str>,
     ) -> Result<SessionToken, ServiceError> {
-        // The call ID is the peer's string: keep it short in the audit.
-        let call: String = call_id
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(128)
-            .collect();
+        // The call ID and number are the peer's strings: keep them short.
+        let short = |text: &str, max: usize| -> String {
+            text.chars().filter(|c| !c.is_control()).take(max).collect()
+        };
+        let call = short(call_id, 128);
+        let number = calling_number
+            .map(|n| short(n, 32))
+            .filter(|n| !n.is_empty());
         let detail = json!({"door": caller.door.as_str(), "call": call});
-        self.start_session(caller, BUILTIN_IVR, detail).await
+        self.start_session(caller, BUILTIN_IVR, number.as_deref(), detail)
+            .await
     }
 
     /// Ends the session. The presented ID is spent like any other.

@@ -21,7 +21,7 @@ use touchtone_store::people::Person as PersonRow;
 use touchtone_store::{lockouts, people, questions, sessions};
 
 use super::Rotated;
-use crate::people::{active_person, counting_since, is_locked};
+use crate::people::{Attempt, active_person, counting_since, is_locked};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
@@ -336,16 +336,14 @@ impl Service {
             });
         }
         let actor = call.session.api_user.clone();
-        let door = call.caller.door;
+        let calling_number = call.session.calling_number.clone();
+        let attempt = Attempt {
+            session_id: &session_id,
+            door: call.caller.door.as_str(),
+            caller_number: calling_number.as_deref(),
+        };
         let locked = self
-            .record_failure(
-                call.conn(),
-                &person,
-                &session_id,
-                door.as_str(),
-                &actor,
-                now,
-            )
+            .record_failure(call.conn(), &person, &attempt, &actor, now)
             .await?;
         Ok(Validation {
             valid: false,
@@ -368,15 +366,13 @@ impl Service {
         let mut tx = self.store().begin().await?;
         lockouts::serialize_person(&mut tx, &challenge.person_id).await?;
         if let Some(person) = people::get(&mut tx, &challenge.person_id).await? {
-            self.record_failure(
-                &mut tx,
-                &person,
-                &challenge.session_id,
-                caller.door.as_str(),
-                actor,
-                now,
-            )
-            .await?;
+            let attempt = Attempt {
+                session_id: &challenge.session_id,
+                door: caller.door.as_str(),
+                caller_number: None,
+            };
+            self.record_failure(&mut tx, &person, &attempt, actor, now)
+                .await?;
             append_audit(
                 &mut tx,
                 actor,

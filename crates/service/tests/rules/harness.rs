@@ -153,11 +153,7 @@ impl Harness {
         let s = &self.service;
         s.import_people("test", &people).await.expect("import");
         for id in ["year", "pet", "city"] {
-            let question = Question {
-                id: id.into(),
-                text: format!("{id}?"),
-                max_digits: 8,
-            };
+            let question = Question::text(id, &format!("{id}?"), 8);
             s.add_question("test", &question).await.expect("question");
         }
         for p in &people {
@@ -180,7 +176,11 @@ impl Harness {
     /// built-in IVR's session for the IVR.
     pub async fn session(&self, caller: &Caller) -> String {
         let token = match caller.door {
-            Door::Ivr => self.service.open_ivr_session(caller, "call-1").await,
+            Door::Ivr => {
+                self.service
+                    .open_ivr_session(caller, "call-1", Some("+15550100"))
+                    .await
+            }
             _ => {
                 self.service
                     .login(caller, API_USER, secret(API_PASSWORD))

@@ -1,0 +1,133 @@
+//! The enrolment portal as a person uses it, in real headless Chromium
+//! (Debian's `chromium`, driven by Playwright through `playwright-core`
+//! from `crates/web/tests/browser`), against `touchtone demo` (the binary,
+//! as a tester runs it): the not-yet-enrolled `newhire` signs in, has weak
+//! answers refused, enrols, and signs out, with an axe-core scan of every
+//! page; then a sipp caller keys newhire's ID and the answers just
+//! enrolled, and the password is reset. `.ci/run` installs Chromium,
+//! Node.js and the npm packages.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::demo::*;
+use touchtone_core::keypad::map_to_keypad;
+use touchtone_testkit::sipp::Sipp;
+
+/// Runs one of the browser scripts with `env`; returns its JSON report.
+async fn browser(script: &str, env: &[(&str, String)]) -> serde_json::Value {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "the browser tests need their npm packages: run .ci/run, or `npm ci` in {}",
+        dir.display()
+    );
+    touchtone_testkit::programs::require("/usr/bin/chromium", "chromium");
+    touchtone_testkit::programs::require("node", "nodejs");
+    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(dir.join(script))
+        .current_dir(&dir)
+        .env("SCREENSHOTS", &screenshots)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(180), command.output())
+        .await
+        .expect("the browser script finished in time")
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = stdout.lines().last().unwrap_or("{}");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\nreport: {report}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(report).expect("the script's JSON report")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_hire_enrols_in_the_portal_then_resets_by_phone() {
+    // Every enrolled question is asked, so sipp can key them all, in the
+    // order they are asked (the order they are enrolled in).
+    let demo = Demo::start_with(
+        tempfile::tempdir().unwrap(),
+        &[],
+        &[("TOUCHTONE_VERIFICATION__QUESTIONS_PER_CHALLENGE", "3")],
+    )
+    .await;
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo.dir.path().join("demo.json")).unwrap())
+            .unwrap();
+    let newhire = document["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == "newhire")
+        .expect("the demo has newhire")
+        .clone();
+    assert_eq!(newhire["enrolled"], false);
+    let answers = [
+        ("birth_city", "Lisbon"),
+        ("childhood_house_number", "2741"),
+        ("first_pet", "Biscuit"),
+    ];
+    let report = browser(
+        "enrol.mjs",
+        &[
+            ("BASE", format!("https://{}", demo.http)),
+            (
+                "CERT",
+                demo.dir.path().join("tls/cert.pem").display().to_string(),
+            ),
+            ("LOGIN", "newhire".into()),
+            (
+                "PASSWORD",
+                newhire["portal_password"].as_str().unwrap().into(),
+            ),
+            ("ANSWERS", serde_json::to_string(&answers).unwrap()),
+        ],
+    )
+    .await;
+    let scanned = report["scans"].as_array().unwrap().len();
+    assert!(scanned >= 9, "every page was scanned: {report}");
+    let keys: Vec<String> = answers.iter().map(|(_, a)| map_to_keypad(a)).collect();
+    assert_eq!(
+        report["keys"],
+        serde_json::json!(keys),
+        "the page showed what to key"
+    );
+    demo.wait_for_event("ET_ENROLMENT_CHANGED", "newhire").await;
+
+    // The phone reset with the answers just enrolled.
+    let before = demo.password_hash("newhire").await;
+    let groups: String = keys
+        .iter()
+        .map(|k| {
+            format!(
+                "  <nop><action><exec play_dtmf=\"{k}#,120\"/></action></nop>\n  <pause milliseconds=\"{}\"/>\n",
+                120 * (k.len() + 1) + 2500
+            )
+        })
+        .collect();
+    let scenario = scenario("ivr_reset_keys.xml")
+        .replace("{ID}", &map_to_keypad("newhire"))
+        .replace("{ANSWERS}", &groups);
+    let sipp = Sipp::start(&scenario, Some(demo.sip), 1, &[], &[]);
+    assert_sipp_ok(sipp, Duration::from_secs(150), &demo.log()).await;
+    let event = demo
+        .wait_for_event("ET_ADMIN_RESET_SUCCESS", "newhire")
+        .await;
+    assert_eq!(event["detail"]["account"], "newhire");
+    let after = demo.password_hash("newhire").await;
+    assert!(
+        after.is_some() && after != before,
+        "newhire's password changed"
+    );
+}

@@ -1,0 +1,59 @@
+//! The self-service portal's use cases: a person signs in with their own
+//! password, sees their status, and enrols their answers (and, later,
+//! their phones). The web door (`touchtone-web`) renders pages and checks
+//! form tokens; every rule is here.
+//!
+//! - [`sign_in`]: signing in (a bind as the person on their directory,
+//!   or the local account's hash), throttled per address and per login,
+//!   wrong passwords counted into the intruder lockout every door shares;
+//!   the portal's sessions, re-authentication and signing out.
+//! - [`status`]: what the status page shows: enrolment and what the
+//!   policy still asks, phones, accounts, recent activity.
+//! - [`answers`]: choosing questions and enrolling answers, refused with
+//!   a reason when weak.
+//!
+//! A person acts only on themselves: every function takes the session's
+//! token and finds the person from it, never a person ID from the page.
+
+pub mod answers;
+pub mod sign_in;
+pub mod status;
+
+pub use answers::{AnswerChoice, AnswerProblem, EnrolmentForm, FormQuestion};
+pub use sign_in::{PortalSession, SignedIn};
+pub use status::{Activity, PhoneNumber, PortalStatus};
+
+use crate::ServiceError;
+
+/// The door name the portal's attempts and activity carry.
+pub const DOOR: &str = "portal";
+
+/// Why a portal request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    /// An unknown person, a wrong password, a locked or a disabled person:
+    /// one answer for all (the audit says which).
+    #[error("the user ID or password is not right")]
+    SignInRefused,
+    /// Too many failed sign-ins for this login or from this address.
+    #[error("too many failed sign-ins; wait a few minutes")]
+    Throttled,
+    /// The session has ended (signed out, timed out, or the person was
+    /// locked meanwhile): sign in again.
+    #[error("the session has ended; sign in again")]
+    SessionEnded,
+    /// The change needs the password again (the sign-in is not recent).
+    #[error("enter your password again to make this change")]
+    ReauthRequired,
+    /// The form has problems, each with its field.
+    #[error("the answers cannot be enrolled as they are")]
+    Invalid(Vec<AnswerProblem>),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<touchtone_store::StoreError> for PortalError {
+    fn from(e: touchtone_store::StoreError) -> Self {
+        PortalError::Service(e.into())
+    }
+}

@@ -1,0 +1,126 @@
+# touchtone's pages, English. Keep the German file's messages in the same order.
+app-name = touchtone
+skip-to-content = Skip to the content
+nav-label = Language and account
+signed-in-as = Signed in as { $name }
+sign-out = Sign out
+footer = Your answers are stored only as keyed digits, hashed. Nobody can read them back, not even the helpdesk.
+back-home = Back to your status
+error-forbidden-title = Not allowed
+error-forbidden = The form was not sent from this page, or it is too old. Nothing was changed. Reload the page and try again.
+error-not-found-title = Page not found
+error-not-found = There is no page at this address.
+error-unavailable-title = Please try again
+error-unavailable = Something went wrong on our side. Nothing was changed. Please try again in a minute.
+sign-in-title = Sign in
+sign-in-intro = Sign in with your user ID and the password you use for your work account.
+sign-in-help = If you cannot sign in, call the password reset line or the helpdesk.
+sign-in-ended = You were signed out. Please sign in again.
+sign-in-refused = The user ID or password is not right.
+sign-in-throttled = Too many failed sign-ins. Please wait a few minutes and try again.
+field-login = User ID
+field-password = Password
+sign-in = Sign in
+status-title = Your phone reset status
+enrolled-now = Your answers are enrolled.
+enrolment-heading = Security questions
+enrolment-complete = { $count ->
+    [one] You are enrolled: { $count } question is answered. You can reset your password by phone.
+   *[other] You are enrolled: { $count } questions are answered. You can reset your password by phone.
+}
+enrolment-missing = { $count ->
+    [one] You are not enrolled yet: answer { $count } more question to reset your password by phone.
+   *[other] You are not enrolled yet: answer { $count } more questions to reset your password by phone.
+}
+enrolment-reconfirm = Some of your answers are old. Please enrol them again.
+questions-caption = The questions you answered
+col-question = Question
+col-enrolled = Answered on
+own-question-tag = your own question
+stale-tag = please renew
+enrol-answers = Enrol your answers
+change-answers = Change your answers
+phones-heading = Phone numbers
+phones-none = No phone number is registered for you.
+phones-caption = Your phone numbers
+col-number = Number
+col-source = Where it comes from
+phone-registered = registered by you on { $when }
+phone-from-directory = from the company directory
+accounts-heading = Your accounts
+accounts-none = No accounts are known for you.
+accounts-caption = The systems where your password is reset
+col-system = System
+col-account = Account
+activity-heading = Recent activity
+activity-intro = What happened to your identity lately. If you see something you did not do, call the helpdesk.
+activity-none = Nothing has happened yet.
+activity-caption = Recent activity on your identity, newest first
+col-when = When
+col-what = What
+col-door = How
+col-from = From number
+activity-reset-ok = Password reset on { $target }
+activity-reset-failed = Password reset failed on { $target }
+activity-unlock-ok = Account unlocked on { $target }
+activity-unlock-failed = Unlock failed on { $target }
+activity-verify-failed = Wrong answers or password
+activity-lockout = Locked out after too many failures
+activity-lockout-cleared = Lockout cleared by the helpdesk
+activity-enrolment = Answers changed
+activity-sign-in = Signed in to this page
+activity-other = Other activity
+door-api = remote service
+door-phone = phone
+door-portal = this page
+answers-title = Your security questions
+answers-intro = { $count ->
+    [one] Choose { $count } question and type its answer twice.
+   *[other] Choose { $count } different questions and type each answer twice.
+}
+answers-rules = On the phone you key your answers on the keypad: letters become digits (A, B and C are 2, and so on). An answer must not be too short, one digit repeated, a run such as 1234, your user ID, or the same as another answer.
+answers-problems = { $count ->
+    [one] One answer needs a change. See the note next to it.
+   *[other] { $count } answers need a change. See the notes next to them.
+}
+slot-legend = Question { $number }
+field-question = Question
+choose-question = Choose a question
+own-question-option = Write my own question
+field-own-question = Your own question (when chosen above)
+field-answer = Answer
+field-answer-again = Answer again
+on-keypad-label = On the keypad:
+hint-year = A year with four digits, such as 1956.
+hint-digits = { $range } digits on the keypad.
+enrol-submit = Enrol these answers
+enrolled-keys-intro = On the phone you will key these digits. Letters became digits; keep them in mind.
+enrolled-keys-caption = What you key on the phone
+col-keys = Keys
+reauth-heading = Confirm it is you
+reauth-intro = To change your answers, enter your password again.
+reauth-continue = Continue
+reauth-refused = The password is not right.
+problem-no-question = Choose a question.
+problem-unknown-question = That question cannot be chosen.
+problem-question-twice = This question is chosen twice. Choose a different one.
+problem-own-question = Write your question (at most 200 characters).
+problem-mismatch = The two answers differ. Type the same answer twice.
+problem-not-keyable = The answer has no letters or digits that can be keyed on a phone.
+problem-count = { $count ->
+    [one] Answer exactly { $count } question.
+   *[other] Answer exactly { $count } questions.
+}
+weak-too-short = { $min ->
+    [one] The answer must be at least { $min } digit on the keypad.
+   *[other] The answer must be at least { $min } digits on the keypad.
+}
+weak-too-long = { $max ->
+    [one] The answer can be at most { $max } digit on the keypad.
+   *[other] The answer can be at most { $max } digits on the keypad.
+}
+weak-repeated = The answer is one digit repeated. Choose something harder to guess.
+weak-run = The answer is a run of digits such as 1234. Choose something harder to guess.
+weak-user-id = The answer is your user ID. Choose something only you know.
+weak-year = Give a year from { $range }.
+weak-same = This answer keys the same digits as another answer. Use different answers.

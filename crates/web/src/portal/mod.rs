@@ -1,0 +1,79 @@
+//! The enrolment portal's pages:
+//!
+//! | path | what |
+//! |---|---|
+//! | `GET /` | the status page (signed in), else to `/sign-in` |
+//! | `GET, POST /sign-in` | signing in with one's own password |
+//! | `POST /sign-out` | signing out |
+//! | `GET, POST /answers` | choosing questions and enrolling answers |
+//! | `POST /reauth` | giving the password again before a change |
+//! | `GET /language` | the language switch (a cookie; then back) |
+
+mod answers;
+mod sign_in;
+mod status;
+
+use axum::Router;
+use axum::extract::Query;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use touchtone_service::Service;
+use touchtone_service::portal::{PortalError, PortalSession};
+
+use crate::i18n::Lang;
+use crate::page::{self, Ctx};
+use crate::security::{self, LANGUAGE_COOKIE};
+
+pub fn routes() -> Router<Service> {
+    Router::new()
+        .route("/", get(status::show))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/reauth", post(sign_in::reauthenticate))
+        .route("/answers", get(answers::form).post(answers::submit))
+        .route("/language", get(language))
+}
+
+/// The signed-in session, or the response that sends the browser to sign
+/// in (no session, an ended one) or explains a failure.
+async fn session(service: &Service, ctx: &Ctx) -> Result<(String, PortalSession), Response> {
+    let Some(token) = ctx.session.clone() else {
+        return Err(page::see_other("/sign-in"));
+    };
+    match service.portal_session(&ctx.caller, &token).await {
+        Ok(session) => Ok((token, session)),
+        Err(PortalError::SessionEnded) => Err(page::see_other("/sign-in?ended=1")),
+        Err(e) => Err(failure(ctx, e)),
+    }
+}
+
+/// A portal error that no page handles itself.
+fn failure(ctx: &Ctx, error: PortalError) -> Response {
+    match error {
+        PortalError::SessionEnded => page::see_other("/sign-in?ended=1"),
+        other => {
+            tracing::error!(error = %other, "a portal request failed");
+            page::unavailable(ctx)
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LanguageChoice {
+    set: Option<String>,
+    back: Option<String>,
+}
+
+/// Remembers the chosen language and goes back to the page.
+async fn language(Query(choice): Query<LanguageChoice>) -> Response {
+    let back = page::local_path(choice.back.as_deref());
+    let mut response = page::see_other(&back);
+    if let Some(lang) = choice.set.as_deref().and_then(Lang::from_code) {
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            security::set_cookie(LANGUAGE_COOKIE, lang.code(), Some(365 * 24 * 3600)),
+        );
+    }
+    response.into_response()
+}
