@@ -198,3 +198,33 @@ both_databases! {
         assert_eq!(app.business_snapshot().await, before);
     }
 }
+
+both_databases! {
+    async fn people_sign_in_to_the_portal_with_their_directory_password(db: Db) {
+        let db = TestDatabase::new(db).await;
+        let mut server = Slapd::start(&directory_people());
+        let app = TestApp::spawn_with(&db, with_directory(&server)).await;
+        app.service.sync_directory("test", "corp", SyncMode::Apply).await.unwrap();
+        let portal = touchtone_service::Caller { ip: "127.0.0.1".parse().unwrap(), door: touchtone_service::Door::Portal };
+        let secret = |s: &str| touchtone_core::secret::SecretString::from(s.to_owned());
+        // mjones has only the directory account; jsmith also a local one
+        // without a password: the bind as them decides.
+        for user in ["mjones", "jsmith"] {
+            let signed_in = app.service.portal_sign_in(&portal, user, secret("Old-Passw0rd")).await
+                .unwrap_or_else(|e| panic!("{user}: {e:?}"));
+            assert_eq!(signed_in.session.person_id, user);
+        }
+        let wrong = app.service.portal_sign_in(&portal, "ksmith", secret("not-it-123")).await.unwrap_err();
+        assert!(matches!(wrong, touchtone_service::portal::PortalError::SignInRefused), "{wrong:?}");
+        // The directory's own lockout still applies to these binds.
+        let dn = Slapd::user_dn("ksmith");
+        for _ in 0..2 {
+            app.service.portal_sign_in(&portal, "ksmith", secret("not-it-123")).await.unwrap_err();
+        }
+        assert!(!server.bind_ok(&dn, "Old-Passw0rd"), "three wrong binds locked ksmith on the directory");
+        // The directory down: refused like a wrong password.
+        server.stop();
+        let down = app.service.portal_sign_in(&portal, "mjones", secret("Old-Passw0rd")).await.unwrap_err();
+        assert!(matches!(down, touchtone_service::portal::PortalError::SignInRefused), "{down:?}");
+    }
+}

@@ -267,6 +267,29 @@ impl Harness {
             .count()
     }
 
+    /// Gives a local account a password (as an operator would).
+    pub async fn set_password(&self, account: &str, password: &str) {
+        self.service
+            .set_account_password("test", "local", account, &secret(password))
+            .await
+            .expect("set the local password");
+    }
+
+    /// Locks `user` with wrong answers on the phone (two calls).
+    pub async fn lock_through_the_phone(&self, user: &str) {
+        for _ in 0..2 {
+            let mut call = self.session(&ivr()).await;
+            for _ in 0..3 {
+                let (_, locked, next) = self.answer(&ivr(), &call, user, "1357").await;
+                if locked {
+                    return;
+                }
+                call = next;
+            }
+        }
+        panic!("{user} was not locked");
+    }
+
     /// Whether `password` is the local account's password.
     pub async fn local_password_is(&self, account: &str, password: &str) -> bool {
         self.service

@@ -7,9 +7,11 @@
 //! - `gate`: verification before a reset or unlock.
 //! - `lockout`: the intruder lockout, shared by every door.
 //! - `journal`: the durable record of each account's step in a sync.
+//! - `portal`: the self-service portal's sign-in, sessions and enrolment.
 
 mod gate;
 mod harness;
 mod journal;
 mod lockout;
+mod portal;
 mod sessions;
