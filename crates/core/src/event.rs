@@ -38,10 +38,16 @@ pub enum EventType {
     /// A person signed in to the self-service portal.
     #[serde(rename = "ET_PORTAL_SIGN_IN")]
     PortalSignIn,
+    /// A person registered a phone number (after a call proved it).
+    #[serde(rename = "ET_PHONE_ADDED")]
+    PhoneAdded,
+    /// A person removed a phone number they had registered.
+    #[serde(rename = "ET_PHONE_REMOVED")]
+    PhoneRemoved,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 11] = [
         EventType::AdminResetSuccess,
         EventType::AdminResetFailure,
         EventType::AdminUnlockSuccess,
@@ -51,6 +57,8 @@ impl EventType {
         EventType::IntruderLockoutCleared,
         EventType::EnrolmentChanged,
         EventType::PortalSignIn,
+        EventType::PhoneAdded,
+        EventType::PhoneRemoved,
     ];
 
     /// The wire name, e.g. `ET_ADMIN_RESET_SUCCESS`.
@@ -65,6 +73,8 @@ impl EventType {
             EventType::IntruderLockoutCleared => "ET_INTRUDER_LOCKOUT_CLEARED",
             EventType::EnrolmentChanged => "ET_ENROLMENT_CHANGED",
             EventType::PortalSignIn => "ET_PORTAL_SIGN_IN",
+            EventType::PhoneAdded => "ET_PHONE_ADDED",
+            EventType::PhoneRemoved => "ET_PHONE_REMOVED",
         }
     }
 

@@ -14,11 +14,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::demo::*;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use touchtone_core::keypad::map_to_keypad;
+use touchtone_testkit::ports;
 use touchtone_testkit::sipp::Sipp;
 
-/// Runs one of the browser scripts with `env`; returns its JSON report.
-async fn browser(script: &str, env: &[(&str, String)]) -> serde_json::Value {
+/// `node SCRIPT` in the browser tests' directory, with `env`.
+fn node(script: &str, env: &[(&str, String)]) -> tokio::process::Command {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
@@ -33,11 +35,17 @@ async fn browser(script: &str, env: &[(&str, String)]) -> serde_json::Value {
         .arg(dir.join(script))
         .current_dir(&dir)
         .env("SCREENSHOTS", &screenshots)
-        .stdin(Stdio::null())
         .kill_on_drop(true);
     for (name, value) in env {
         command.env(name, value);
     }
+    command
+}
+
+/// Runs one of the browser scripts with `env`; returns its JSON report.
+async fn browser(script: &str, env: &[(&str, String)]) -> serde_json::Value {
+    let mut command = node(script, env);
+    command.stdin(Stdio::null());
     let output = tokio::time::timeout(Duration::from_secs(180), command.output())
         .await
         .expect("the browser script finished in time")
@@ -130,4 +138,88 @@ async fn a_new_hire_enrols_in_the_portal_then_resets_by_phone() {
         after.is_some() && after != before,
         "newhire's password changed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_registers_a_phone_number_proved_by_a_call() {
+    // The demo's voice-OTP calls go to a sipp callee on this port, started
+    // once the page shows the code it must key.
+    let trunk_port = ports::port();
+    let trunk = format!("sip:127.0.0.1:{trunk_port}");
+    let demo = Demo::start_with(tempfile::tempdir().unwrap(), &["--trunk", &trunk], &[]).await;
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo.dir.path().join("demo.json")).unwrap())
+            .unwrap();
+    let jsmith = document["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == "jsmith")
+        .unwrap()
+        .clone();
+    let mut child = node(
+        "phone.mjs",
+        &[
+            ("BASE", format!("https://{}", demo.http)),
+            (
+                "CERT",
+                demo.dir.path().join("tls/cert.pem").display().to_string(),
+            ),
+            ("LOGIN", "jsmith".into()),
+            (
+                "PASSWORD",
+                jsmith["portal_password"].as_str().unwrap().into(),
+            ),
+            // A national Pakistani number: the demo's region is PK.
+            ("NUMBER", "0300 1234567".into()),
+            ("E164", "+923001234567".into()),
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run node");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let code = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            let line = stdout
+                .next_line()
+                .await
+                .unwrap()
+                .expect("the script showed a code");
+            if let Some(code) = line.strip_prefix("CODE ") {
+                return code.to_owned();
+            }
+        }
+    })
+    .await
+    .expect("the page showed the code in time");
+    let keys = format!(
+        "<pause milliseconds=\"1500\"/>\n  <nop><action><exec play_dtmf=\"{code}#,120\"/></action></nop>\n"
+    );
+    let callee = scenario("otp_callee.xml").replace("<!--ACTIONS-->", &keys);
+    let sipp = Sipp::start_on(trunk_port, &callee, None, 1, &[], &[]);
+    stdin.write_all(b"READY\n").await.unwrap();
+    let mut rest = Vec::new();
+    let finished = tokio::time::timeout(Duration::from_secs(150), async {
+        while let Ok(Some(line)) = stdout.next_line().await {
+            rest.push(line);
+        }
+        child.wait_with_output().await
+    })
+    .await
+    .expect("the script finished in time")
+    .unwrap();
+    let report = rest.last().cloned().unwrap_or_default();
+    assert!(
+        finished.status.success(),
+        "phone.mjs failed:\n{}\nreport: {report}\n{}",
+        String::from_utf8_lossy(&finished.stderr),
+        demo.log()
+    );
+    assert_sipp_ok(sipp, Duration::from_secs(30), &demo.log()).await;
+    demo.wait_for_event("ET_PHONE_ADDED", "jsmith").await;
+    demo.wait_for_event("ET_PHONE_REMOVED", "jsmith").await;
 }

@@ -197,6 +197,22 @@ pub(crate) async fn counting_since(
     Ok(since)
 }
 
+/// Every number the person is known by: the directory's (or import's) and
+/// the ones they registered (proved by a call).
+pub(crate) async fn known_numbers(
+    conn: &mut AnyConnection,
+    person: &PersonRow,
+) -> Result<Vec<String>, ServiceError> {
+    let mut numbers = person.phone_numbers.clone();
+    numbers.extend(
+        touchtone_store::registered_phones::list(conn, &person.id)
+            .await?
+            .into_iter()
+            .map(|(number, _)| number),
+    );
+    Ok(numbers)
+}
+
 /// Whether the person's intruder lock holds at `now`.
 pub(crate) async fn is_locked(
     conn: &mut AnyConnection,

@@ -27,6 +27,7 @@ pub mod operations;
 pub mod otp_calls;
 pub mod outbox;
 pub mod people;
+pub mod phone_verifications;
 pub mod portal_sessions;
 pub mod questions;
 pub mod registered_phones;

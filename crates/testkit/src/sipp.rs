@@ -38,6 +38,19 @@ impl Sipp {
         extra: &[&str],
         files: &[(&str, &[u8])],
     ) -> Sipp {
+        Self::start_on(ports::port(), scenario, target, calls, extra, files)
+    }
+
+    /// As [`Sipp::start`], on a SIP port reserved earlier (a callee the
+    /// server under test was told about before sipp started).
+    pub fn start_on(
+        port: u16,
+        scenario: &str,
+        target: Option<SocketAddr>,
+        calls: u32,
+        extra: &[&str],
+        files: &[(&str, &[u8])],
+    ) -> Sipp {
         require("sipp", "sip-tester");
         let dir = tempfile::tempdir().expect("temp dir for sipp");
         let path = dir.path().join("scenario.xml");
@@ -45,7 +58,6 @@ impl Sipp {
         for (name, bytes) in files {
             std::fs::write(dir.path().join(name), bytes).expect("write a sipp input file");
         }
-        let port = ports::port();
         // sipp's [auto_media_port] is -mp + (4 · call number) mod 10000:
         // reserve room for all of them. (Past 65535 sipp writes an invalid
         // port and the call gets 488; the reserved window is far below.)

@@ -17,11 +17,10 @@ use touchtone_core::question::select_questions;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::challenges::{self, Challenge};
-use touchtone_store::people::Person as PersonRow;
 use touchtone_store::{lockouts, people, questions, sessions};
 
 use super::Rotated;
-use crate::people::{Attempt, active_person, counting_since, is_locked};
+use crate::people::{Attempt, active_person, counting_since, is_locked, known_numbers};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
@@ -118,7 +117,8 @@ impl Service {
         if enrolled.is_empty() {
             return Err(ServiceError::NotEnrolled);
         }
-        let caller_id = self.caller_id_outcome(&person, caller_number);
+        let numbers = known_numbers(call.conn(), &person).await?;
+        let caller_id = self.caller_id_outcome(&numbers, caller_number);
         let extra = usize::from(caller_id == "unmatched");
         let chosen = select_questions(
             &enrolled,
@@ -151,7 +151,7 @@ impl Service {
 
     /// `"not_checked"`, `"matched"` or `"unmatched"` (a missing or
     /// unparsable number does not match).
-    fn caller_id_outcome(&self, person: &PersonRow, caller_number: Option<&str>) -> &'static str {
+    fn caller_id_outcome(&self, numbers: &[String], caller_number: Option<&str>) -> &'static str {
         let Some(check) = self.settings().caller_id_check else {
             return "not_checked";
         };
@@ -159,8 +159,7 @@ impl Service {
         let Some(calling) = caller_number.and_then(normalise) else {
             return "unmatched";
         };
-        if person
-            .phone_numbers
+        if numbers
             .iter()
             .filter_map(|n| normalise(n))
             .any(|n| n == calling)

@@ -67,6 +67,18 @@ impl Service {
         api_user: &ApiUserInfo,
         request: OtpRequest,
     ) -> Result<Accepted, ServiceError> {
+        self.queue_otp(caller, &api_user.name, request).await
+    }
+
+    /// Queues a call on behalf of `api_user`: an API user, or one of the
+    /// service's own reserved names (`@portal`), under the same guard and
+    /// limits.
+    pub(crate) async fn queue_otp(
+        &self,
+        caller: &Caller,
+        api_user: &str,
+        request: OtpRequest,
+    ) -> Result<Accepted, ServiceError> {
         let settings = &self.settings().otp;
         let destination = parse_destination(&request.to, settings.default_region)?;
         let language = match &request.language {
@@ -109,7 +121,7 @@ impl Service {
                 OtpError::PremiumRate => "premium_rate",
                 _ => "destination_not_allowed",
             };
-            self.audit_refusal(caller, &api_user.name, &destination, reason)
+            self.audit_refusal(caller, api_user, &destination, reason)
                 .await?;
             return Err(ServiceError::DestinationRefused(e.to_string()));
         }
@@ -118,7 +130,7 @@ impl Service {
         let mut tx = self.store().begin().await?;
         otp_calls::lock_for_limits(&mut tx).await?;
         if let Some(key) = &request.idempotency_key
-            && let Some(earlier) = otp_calls::find_by_key(&mut tx, &api_user.name, key).await?
+            && let Some(earlier) = otp_calls::find_by_key(&mut tx, api_user, key).await?
         {
             drop(tx);
             let same_code = earlier
@@ -135,7 +147,7 @@ impl Service {
             });
         }
         let by_number = CallsBy::Destination(destination.as_str());
-        let by_user = CallsBy::ApiUser(&api_user.name);
+        let by_user = CallsBy::ApiUser(api_user);
         let limits = [
             (
                 otp_calls::count_since(&mut tx, by_number, now - settings.per_number.window_ms)
@@ -163,14 +175,14 @@ impl Service {
             .find(|(count, max, _, _)| *count >= i64::from(*max))
         {
             drop(tx);
-            self.audit_refusal(caller, &api_user.name, &destination, limit)
+            self.audit_refusal(caller, api_user, &destination, limit)
                 .await?;
             return Err(ServiceError::RateLimited((*message).to_owned()));
         }
 
         let call = NewOtpCall {
             id: uuid::Uuid::new_v4().to_string(),
-            api_user: api_user.name.clone(),
+            api_user: api_user.to_owned(),
             idempotency_key: request.idempotency_key.clone(),
             request_digest: digest,
             dial_string: settings.dial_plan.apply(&destination),
@@ -191,7 +203,7 @@ impl Service {
             .await?;
         append_audit(
             &mut tx,
-            &api_user.name,
+            api_user,
             "otp_call",
             destination.as_str(),
             "accepted",
@@ -200,7 +212,7 @@ impl Service {
         )
         .await?;
         commit(tx).await?;
-        tracing::info!(call = %call.id, api_user = %api_user.name, mode = %call.mode, "OTP call queued");
+        tracing::info!(call = %call.id, api_user = %api_user, mode = %call.mode, "OTP call queued");
         self.inner.otp_wake.notify_one();
         Ok(Accepted {
             call_id: call.id,

@@ -11,15 +11,19 @@
 //!   policy still asks, phones, accounts, recent activity.
 //! - [`answers`]: choosing questions and enrolling answers, refused with
 //!   a reason when weak.
+//! - [`phones`]: registering phone numbers, each proved by a voice-OTP
+//!   call that asks for the code the page shows.
 //!
 //! A person acts only on themselves: every function takes the session's
 //! token and finds the person from it, never a person ID from the page.
 
 pub mod answers;
+pub mod phones;
 pub mod sign_in;
 pub mod status;
 
 pub use answers::{AnswerChoice, AnswerProblem, EnrolmentForm, FormQuestion};
+pub use phones::{PhoneProblem, PhoneProof, ProofState};
 pub use sign_in::{PortalSession, SignedIn};
 pub use status::{Activity, PhoneNumber, PortalStatus};
 
@@ -48,6 +52,12 @@ pub enum PortalError {
     /// The form has problems, each with its field.
     #[error("the answers cannot be enrolled as they are")]
     Invalid(Vec<AnswerProblem>),
+    /// A number cannot be proved.
+    #[error("the number cannot be registered: {0:?}")]
+    Phone(PhoneProblem),
+    /// No such thing of this person's (a proof of someone else, say).
+    #[error("not found")]
+    NotFound,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }

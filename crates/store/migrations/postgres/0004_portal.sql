@@ -42,6 +42,21 @@ CREATE TABLE registered_phones (
     PRIMARY KEY (person_id, number)
 );
 
+-- A number being proved: the portal shows the code, the person has the
+-- number called and keys it. The code is kept only until the proof ends.
+CREATE TABLE phone_verifications (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    number TEXT NOT NULL,
+    code TEXT,
+    call_id TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    finished_at BIGINT,
+    outcome TEXT
+);
+CREATE INDEX phone_verifications_by_person ON phone_verifications (person_id, created_at);
+
 CREATE TABLE activity (
     id BIGSERIAL PRIMARY KEY,
     person_id TEXT NOT NULL,

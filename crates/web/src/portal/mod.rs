@@ -6,10 +6,14 @@
 //! | `GET, POST /sign-in` | signing in with one's own password |
 //! | `POST /sign-out` | signing out |
 //! | `GET, POST /answers` | choosing questions and enrolling answers |
+//! | `GET, POST /phones` | registered numbers; starting to add one |
+//! | `GET /phones/{id}`, `POST /phones/{id}/call` | proving a number: the code, the call |
+//! | `POST /phones/remove` | removing a registered number |
 //! | `POST /reauth` | giving the password again before a change |
 //! | `GET /language` | the language switch (a cookie; then back) |
 
 mod answers;
+mod phones;
 mod sign_in;
 mod status;
 
@@ -32,6 +36,10 @@ pub fn routes() -> Router<Service> {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/reauth", post(sign_in::reauthenticate))
         .route("/answers", get(answers::form).post(answers::submit))
+        .route("/phones", get(phones::list).post(phones::start))
+        .route("/phones/remove", post(phones::remove))
+        .route("/phones/{id}", get(phones::proof))
+        .route("/phones/{id}/call", post(phones::call))
         .route("/language", get(language))
 }
 

@@ -99,6 +99,8 @@ fn activity_row(tr: &Tr, a: &Activity) -> ActivityRow {
         Some(EventType::IntruderLockoutCleared) => (tr.t("activity-lockout-cleared"), false),
         Some(EventType::EnrolmentChanged) => (tr.t("activity-enrolment"), false),
         Some(EventType::PortalSignIn) => (tr.t("activity-sign-in"), false),
+        Some(EventType::PhoneAdded) => (tr.t("activity-phone-added"), false),
+        Some(EventType::PhoneRemoved) => (tr.t("activity-phone-removed"), false),
         None => (tr.t("activity-other"), false),
     };
     let door = match a.door.as_str() {
