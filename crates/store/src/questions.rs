@@ -129,6 +129,25 @@ pub async fn enrolled_at(conn: &mut AnyConnection, person_id: &str) -> Result<Ve
         .collect()
 }
 
+/// For every person with answers: `(person_id, answers, oldest
+/// enrolled_at)`, in one query.
+pub async fn answer_summary(conn: &mut AnyConnection) -> Result<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT person_id, COUNT(*) AS n, MIN(enrolled_at) AS oldest FROM answers GROUP BY person_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("person_id")?,
+                r.try_get("n")?,
+                r.try_get("oldest")?,
+            ))
+        })
+        .collect()
+}
+
 /// Replaces all of a person's answers with `answers` (`(question_id,
 /// hash)`), removing their own questions that are no longer answered.
 pub async fn replace_answers(

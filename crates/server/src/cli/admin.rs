@@ -12,9 +12,10 @@ use touchtone_service::Service;
 use touchtone_service::admin::{AuditAnchor, PersonRecord};
 use touchtone_service::directory_sync::{SyncMode, SyncReport};
 use touchtone_service::enrolment::Question;
+use touchtone_service::enrolment::report::Standing;
 use touchtone_service::people::{Account, Person};
 
-const ACTOR: &str = "cli";
+pub(super) const ACTOR: &str = "cli";
 
 #[derive(Debug, Subcommand)]
 pub enum ApiUserCommand {
@@ -61,7 +62,12 @@ pub enum PeopleCommand {
         #[arg(long, conflicts_with = "dry_run")]
         force: bool,
     },
-    List,
+    List {
+        /// Only people not enrolled as the policy asks (or due to confirm
+        /// their answers again).
+        #[arg(long)]
+        not_enrolled: bool,
+    },
     Show {
         user_id: String,
     },
@@ -84,15 +90,6 @@ pub enum QuestionsCommand {
         kind: String,
     },
     List,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AnswersCommand {
-    /// Enrol a person's answer to a question; the answer is read from stdin.
-    Enroll {
-        user_id: String,
-        question_id: String,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,13 +131,15 @@ pub enum AuditCommand {
     Head,
 }
 
-async fn service(config_path: &Path) -> anyhow::Result<(Service, crate::config::Config)> {
+pub(super) async fn service(
+    config_path: &Path,
+) -> anyhow::Result<(Service, crate::config::Config)> {
     let config = crate::config::Config::load(config_path)?;
     let service = crate::app::build_service(&config, crate::app::system_clock(), false).await?;
     Ok((service, config))
 }
 
-fn read_secret(prompt: &str) -> anyhow::Result<SecretString> {
+pub(super) fn read_secret(prompt: &str) -> anyhow::Result<SecretString> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
         eprint!("{prompt}: ");
@@ -250,7 +249,25 @@ pub async fn people(config: &Path, cmd: PeopleCommand) -> anyhow::Result<()> {
                 print_sync_report(&report);
             }
         }
-        PeopleCommand::List => {
+        PeopleCommand::List { not_enrolled: true } => {
+            for (p, standing) in service.enrolment_standings().await? {
+                let what = match standing {
+                    Standing::Enrolled => continue,
+                    Standing::NotEnrolled => "not enrolled",
+                    Standing::ReconfirmDue => "due to confirm answers",
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{what}",
+                    p.id,
+                    p.display_name,
+                    p.department,
+                    p.mail.as_deref().unwrap_or("")
+                );
+            }
+        }
+        PeopleCommand::List {
+            not_enrolled: false,
+        } => {
             for p in service.list_people().await? {
                 let ids: Vec<String> = service
                     .keypad_ids_of(&p)
@@ -416,20 +433,6 @@ pub async fn questions(config: &Path, cmd: QuestionsCommand) -> anyhow::Result<(
             }
         }
     }
-    Ok(())
-}
-
-pub async fn answers(config: &Path, cmd: AnswersCommand) -> anyhow::Result<()> {
-    let (service, _) = service(config).await?;
-    let AnswersCommand::Enroll {
-        user_id,
-        question_id,
-    } = cmd;
-    let answer = read_secret("answer")?;
-    service
-        .enroll_answer(ACTOR, &user_id, &question_id, &answer)
-        .await?;
-    println!("answer of {user_id} to {question_id} enrolled");
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! may run while the server is up.
 
 mod admin;
+mod enrolment;
 mod otp;
 mod sip_test;
 
@@ -55,9 +56,12 @@ pub enum Command {
     /// Security questions.
     #[command(subcommand)]
     Questions(admin::QuestionsCommand),
-    /// Enrol answers to security questions.
+    /// Enrol answers to security questions, one or from CSV.
     #[command(subcommand)]
-    Answers(admin::AnswersCommand),
+    Answers(enrolment::AnswersCommand),
+    /// Who is enrolled.
+    #[command(subcommand)]
+    Enrolment(enrolment::EnrolmentCommand),
     /// Intruder lockouts of people.
     #[command(subcommand)]
     Lockout(admin::LockoutCommand),
@@ -87,7 +91,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ApiUser(cmd) => admin::api_user(&cli.config, cmd).await,
         Command::People(cmd) => admin::people(&cli.config, cmd).await,
         Command::Questions(cmd) => admin::questions(&cli.config, cmd).await,
-        Command::Answers(cmd) => admin::answers(&cli.config, cmd).await,
+        Command::Answers(cmd) => enrolment::answers(&cli.config, cmd).await,
+        Command::Enrolment(cmd) => enrolment::enrolment(&cli.config, cmd).await,
         Command::Lockout(cmd) => admin::lockout(&cli.config, cmd).await,
         Command::Accounts(cmd) => admin::accounts(&cli.config, cmd).await,
         Command::Audit(cmd) => admin::audit(&cli.config, cmd).await,

@@ -7,8 +7,10 @@
 //! - `gate`: verification before a reset or unlock.
 //! - `lockout`: the intruder lockout, shared by every door.
 //! - `journal`: the durable record of each account's step in a sync.
+//! - `enrolment`: answers imported in bulk, and the enrolment report.
 //! - `portal`: the self-service portal's sign-in, sessions and enrolment.
 
+mod enrolment;
 mod gate;
 mod harness;
 mod journal;

@@ -1,6 +1,15 @@
 //! Enrolment: the question pool and the answers people enrol. An answer is
 //! normalised to keypad digits and kept only as a peppered argon2id hash;
 //! nothing here ever returns one.
+//!
+//! - this file: the pool, and an operator enrolling one answer;
+//! - [`import`]: answers imported in bulk from another system;
+//! - [`report`]: who is enrolled, by person and by department.
+//!
+//! (People enrol themselves through [`crate::portal`].)
+
+pub mod import;
+pub mod report;
 
 use serde_json::json;
 use touchtone_core::answer::normalise_for_enrolment;
