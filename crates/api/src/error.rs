@@ -35,12 +35,17 @@ pub enum ErrorCode {
     UnknownChallenge,
     UnknownAccount,
     UnknownCall,
+    /// No such enrolment by phone open in this session.
+    UnknownEnrolment,
     /// No such path.
     NotFound,
     MethodNotAllowed,
     /// The challenge was already answered correctly.
     ChallengeUsed,
     NotEnrolled,
+    /// The person's answers are older than the policy allows: they must
+    /// confirm them in the portal first.
+    ReconfirmRequired,
     NoAccounts,
     /// The targets' password policies cannot all be met at once.
     PolicyConflict,
@@ -53,6 +58,8 @@ pub enum ErrorCode {
     InvalidRequest,
     /// The password breaks a policy (the message lists how).
     PasswordPolicy,
+    /// An answer to enrol is too weak (the message says why).
+    WeakAnswer,
     /// The `Idempotency-Key` was used before for a different request.
     #[serde(rename = "idempotency_key_reused")]
     IdempotencyConflict,
@@ -85,10 +92,12 @@ impl ErrorCode {
             ErrorCode::UnknownChallenge => "unknown_challenge",
             ErrorCode::UnknownAccount => "unknown_account",
             ErrorCode::UnknownCall => "unknown_call",
+            ErrorCode::UnknownEnrolment => "unknown_enrolment",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::ChallengeUsed => "challenge_used",
             ErrorCode::NotEnrolled => "not_enrolled",
+            ErrorCode::ReconfirmRequired => "reconfirm_required",
             ErrorCode::NoAccounts => "no_accounts",
             ErrorCode::PolicyConflict => "policy_conflict",
             ErrorCode::Conflict => "conflict",
@@ -97,6 +106,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::PasswordPolicy => "password_policy",
+            ErrorCode::WeakAnswer => "weak_answer",
             ErrorCode::IdempotencyConflict => "idempotency_key_reused",
             ErrorCode::UserLocked => "user_locked",
             ErrorCode::Throttled => "throttled",
@@ -120,10 +130,12 @@ impl ErrorCode {
             | ErrorCode::UnknownChallenge
             | ErrorCode::UnknownAccount
             | ErrorCode::UnknownCall
+            | ErrorCode::UnknownEnrolment
             | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::ChallengeUsed
             | ErrorCode::NotEnrolled
+            | ErrorCode::ReconfirmRequired
             | ErrorCode::NoAccounts
             | ErrorCode::PolicyConflict
             | ErrorCode::Conflict => 409,
@@ -132,6 +144,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::InvalidRequest
             | ErrorCode::PasswordPolicy
+            | ErrorCode::WeakAnswer
             | ErrorCode::IdempotencyConflict => 422,
             ErrorCode::UserLocked => 423,
             ErrorCode::Throttled | ErrorCode::RateLimited => 429,
@@ -189,7 +202,7 @@ impl ErrorBody {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 32] = [
+    const ALL: [ErrorCode; 35] = [
         ErrorCode::BadRequest,
         ErrorCode::MalformedJson,
         ErrorCode::AnswersMismatch,
@@ -203,10 +216,12 @@ mod tests {
         ErrorCode::UnknownChallenge,
         ErrorCode::UnknownAccount,
         ErrorCode::UnknownCall,
+        ErrorCode::UnknownEnrolment,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::ChallengeUsed,
         ErrorCode::NotEnrolled,
+        ErrorCode::ReconfirmRequired,
         ErrorCode::NoAccounts,
         ErrorCode::PolicyConflict,
         ErrorCode::Conflict,
@@ -215,6 +230,7 @@ mod tests {
         ErrorCode::UnsupportedMediaType,
         ErrorCode::InvalidRequest,
         ErrorCode::PasswordPolicy,
+        ErrorCode::WeakAnswer,
         ErrorCode::IdempotencyConflict,
         ErrorCode::UserLocked,
         ErrorCode::Throttled,

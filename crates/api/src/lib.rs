@@ -7,6 +7,7 @@
 //! - [`error`]: [`ErrorCode`], the stable machine-readable codes, each
 //!   knowing its HTTP status, and the error body `{"error": {…}}`.
 //! - [`functions`]: the eight remote-API functions (`Login` … `Logout`).
+//! - [`enrolment`]: enrolling by phone with a one-time PIN.
 //! - [`calls`]: voice OTP: `/api/v1/calls` and the reference's
 //!   `/outbound.cgi` answer.
 //!
@@ -18,6 +19,7 @@
 //! [`SecretString`]: touchtone_core::secret::SecretString
 
 pub mod calls;
+pub mod enrolment;
 pub mod error;
 pub mod functions;
 
@@ -31,4 +33,18 @@ pub(crate) fn reveal<S: serde::Serializer>(
 ) -> Result<S::Ok, S::Error> {
     use touchtone_core::secret::ExposeSecret;
     s.serialize_str(secret.expose_secret())
+}
+
+/// [`reveal`] for a list of secrets.
+pub(crate) fn reveal_all<S: serde::Serializer>(
+    secrets: &[touchtone_core::secret::SecretString],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    use touchtone_core::secret::ExposeSecret;
+    let mut seq = s.serialize_seq(Some(secrets.len()))?;
+    for secret in secrets {
+        seq.serialize_element(secret.expose_secret())?;
+    }
+    seq.end()
 }

@@ -59,6 +59,21 @@ pub enum WeakAnswer {
     SameAsAnother,
 }
 
+impl WeakAnswer {
+    /// A stable code for the wire (`too_short`, `run`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            WeakAnswer::TooShort { .. } => "too_short",
+            WeakAnswer::TooLong { .. } => "too_long",
+            WeakAnswer::OneDigitRepeated => "one_digit_repeated",
+            WeakAnswer::Run => "run",
+            WeakAnswer::UserId => "user_id",
+            WeakAnswer::YearOutOfRange { .. } => "year_out_of_range",
+            WeakAnswer::SameAsAnother => "same_as_another",
+        }
+    }
+}
+
 /// What an answer is judged against: the question and the person.
 #[derive(Debug, Clone)]
 pub struct AnswerContext<'a> {

@@ -137,7 +137,7 @@ both_databases! {
         let (outcome, line) = call(in_process(&app), quick(), line).await;
         assert_eq!(
             outcome,
-            FlowOutcome { end: End::Completed, user_id: Some("ivrtest".into()), verified: true, reset: Some(true), unlocked: None },
+            FlowOutcome { end: End::Completed, user_id: Some("ivrtest".into()), verified: true, reset: Some(true), unlocked: None, enrolled: None },
             "{:#?}", line.transcript
         );
         for heard in ["prompt:welcome", "prompt:enter-user-id", "prompt:answer-question", "prompt:menu",
@@ -512,4 +512,180 @@ async fn a_call_from_an_unregistered_number_gets_one_more_question() {
         );
         assert!(outcome.verified, "caller {number:?}");
     }
+}
+
+/// Adds `newbie` (keypad 639243), with a local account and no answers,
+/// and issues them an enrolment PIN.
+async fn newbie_with_pin(app: &TestApp) -> String {
+    let person = PersonRecord {
+        person: Person {
+            id: "newbie".into(),
+            display_name: "New Bie".into(),
+            department: "QA".into(),
+            employee_number: Some("E1009".into()),
+            mail: None,
+            phone_numbers: vec![],
+            disabled: false,
+        },
+        accounts: vec![Account {
+            target: "local".into(),
+            account: "newbie".into(),
+        }],
+    };
+    app.service.import_people("test", &[person]).await.unwrap();
+    let pin = app
+        .service
+        .issue_enrolment_pin("helpdesk", "newbie")
+        .await
+        .unwrap();
+    use touchtone_core::secret::ExposeSecret;
+    pin.expose_secret().to_owned()
+}
+
+/// A wrong PIN, a right one, then the pool (city, pet, year) with a
+/// mismatch, a refused answer, a skip and a second round.
+fn enrolment_script(pin: &str) -> Vec<Act> {
+    let wrong = if pin.starts_with('9') { "0" } else { "9" }.to_owned() + &pin[1..];
+    vec![
+        keys("639243#"),
+        keys(&format!("{wrong}#")),
+        keys(&format!("{pin}#")),
+        // city: mismatched, then too easy, then 267866.
+        keys("1"),
+        keys("2678#"),
+        keys("2679#"),
+        keys("1111#"),
+        keys("1111#"),
+        keys("267866#"),
+        keys("267866#"),
+        // pet: skipped; year: 1956.
+        keys("2"),
+        keys("1"),
+        keys("1956#"),
+        keys("1956#"),
+        // The second round offers pet again.
+        keys("1"),
+        keys("739#"),
+        keys("739#"),
+    ]
+}
+
+const NEWBIE_ANSWERS: [(&str, &str); 3] = [
+    ("Birth city?", "267866"),
+    ("Mother's birth year?", "1956"),
+    ("First pet?", "739"),
+];
+
+/// newbie's call after enrolling: the new answers, then a reset.
+fn newbie_resets() -> ScriptedLine {
+    ScriptedLine::new([
+        keys("639243#"),
+        Act::Answer,
+        Act::Answer,
+        Act::Answer,
+        keys("1"),
+        keys("1"),
+    ])
+    .with_answers(&NEWBIE_ANSWERS)
+}
+
+both_databases! {
+    async fn a_caller_with_a_pin_enrols_by_phone_then_resets_with_those_answers(db: Db) {
+        let db = new_db(db).await;
+        let app = TestApp::spawn(&db).await;
+        let pin = newbie_with_pin(&app).await;
+        let line = ScriptedLine::new(enrolment_script(&pin));
+        let (outcome, line) = call(in_process(&app), quick(), line).await;
+        assert_eq!(outcome.end, End::Enrolled, "{:#?}", line.transcript);
+        assert_eq!(outcome.enrolled, Some(3));
+        assert!(!outcome.verified, "a PIN enrols; it does not verify");
+        for (heard, times) in [("prompt:not-enrolled", 1), ("prompt:enrolment-pin-wrong", 1),
+                               ("prompt:enrol-mismatch", 1), ("prompt:enrol-too-easy", 1),
+                               ("prompt:enrol-not-enough", 1), ("prompt:enrol-summary", 1),
+                               ("prompt:enrol-done", 1), ("text:First pet?", 3)] {
+            assert_eq!(line.count(heard), times, "{heard} in {:#?}", line.transcript);
+        }
+        assert!(!line.heard("prompt:menu"), "no reset on a PIN alone");
+        assert_eq!(open_ivr_sessions(&app).await, 0);
+        let event = app.wait_for_event("ET_ENROLMENT_CHANGED", "newbie").await;
+        assert_eq!(event["detail"]["door"], "ivr");
+        assert!(!event.to_string().contains("267866"));
+        app.wait_for_event("ET_VERIFY_FAILURE", "newbie").await;
+
+        // The PIN is spent: a second call keying it is refused.
+        let line = ScriptedLine::new([keys("639243#"), keys(&format!("{pin}#"))]);
+        let (outcome, _) = call(in_process(&app), quick(), line).await;
+        assert_ne!(outcome.end, End::Enrolled);
+
+        let (outcome, line) = call(in_process(&app), quick(), newbie_resets()).await;
+        assert_eq!(outcome.end, End::Completed, "{:#?}", line.transcript);
+        assert_eq!(outcome.reset, Some(true));
+        assert!(password_is(&app, "newbie", &last_password(&line)).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolment_by_phone_runs_over_the_https_remote_api() {
+    let db = new_db(Db::Sqlite).await;
+    let app = TestApp::spawn(&db).await;
+    let pin = newbie_with_pin(&app).await;
+    let line = ScriptedLine::new(enrolment_script(&pin));
+    let (outcome, line) = call(remote(&app, API_PASSWORD), quick(), line).await;
+    assert_eq!(outcome.end, End::Enrolled, "{:#?}", line.transcript);
+    assert_eq!(outcome.enrolled, Some(3));
+    let (outcome, line) = call(remote(&app, API_PASSWORD), quick(), newbie_resets()).await;
+    assert_eq!(outcome.end, End::Completed, "{:#?}", line.transcript);
+    assert!(password_is(&app, "newbie", &last_password(&line)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_pin_a_caller_who_is_not_enrolled_goes_to_the_helpdesk() {
+    let db = new_db(Db::Sqlite).await;
+    let app = TestApp::spawn(&db).await;
+    newbie_with_pin(&app).await;
+    // Silence at the PIN: the portal hint, then the helpdesk.
+    let line = ScriptedLine::new([keys("639243#"), Act::Silent]);
+    let (outcome, line) = call(in_process(&app), with_helpdesk(), line).await;
+    assert_eq!(outcome.end, End::Transferred, "{:#?}", line.transcript);
+    assert!(line.heard("prompt:not-enrolled") && line.heard("prompt:enrol-portal-hint"));
+    assert!(line.heard(&format!("transfer:{HELPDESK}")));
+    assert!(!line.heard("prompt:verification-failed"));
+    // Without a helpdesk to transfer to: advice and goodbye.
+    let line = ScriptedLine::new([keys("639243#"), Act::Silent]);
+    let (outcome, line) = call(in_process(&app), quick(), line).await;
+    assert_eq!(outcome.end, End::NotEnrolled, "{:#?}", line.transcript);
+    assert!(line.heard("prompt:contact-helpdesk"));
+
+    // Three wrong PINs use the call's attempts; two more calls' worth lock.
+    let wrong = || {
+        ScriptedLine::new([
+            keys("639243#"),
+            keys("00000000#"),
+            keys("00000001#"),
+            keys("00000002#"),
+        ])
+    };
+    let (outcome, line) = call(in_process(&app), quick(), wrong()).await;
+    assert_eq!(outcome.end, End::NotEnrolled, "{:#?}", line.transcript);
+    assert_eq!(line.count("prompt:enrolment-pin-wrong"), 3);
+    let (outcome, line) = call(in_process(&app), quick(), wrong()).await;
+    assert_eq!(outcome.end, End::LockedOut, "{:#?}", line.transcript);
+    assert_eq!(line.count("prompt:enrolment-pin-wrong"), 2);
+    app.wait_for_event("ET_INTRUDER_LOCKOUT", "newbie").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_too_old_are_explained_and_the_call_transferred() {
+    let db = new_db(Db::Sqlite).await;
+    let app = TestApp::spawn_with(&db, |c| c.enrolment.reconfirm_days = 90).await;
+    app.clock.advance(91 * 24 * 3600 * 1000);
+    let (outcome, line) = call(
+        in_process(&app),
+        with_helpdesk(),
+        script(&[&ivrtest_verified()]),
+    )
+    .await;
+    assert_eq!(outcome.end, End::Transferred, "{:#?}", line.transcript);
+    assert!(line.heard("prompt:answers-expired"));
+    assert!(!line.heard("prompt:answer-question"));
 }

@@ -146,3 +146,74 @@ async fn wrong_answers_by_phone_lock_the_user_out_of_the_api_too() {
         "{body}"
     );
 }
+
+/// The helpdesk issues newhire an enrolment PIN (`touchtone enrolment
+/// pin`, against the running demo's database); sipp keys newhire's ID, a
+/// wrong PIN, the right one and three answers, each twice, as RFC 4733
+/// events; then a second call resets the password with those answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_enrols_by_phone_with_a_pin_then_resets() {
+    // Every enrolled question is asked, in the order enrolled.
+    let demo = Demo::start_with(
+        tempfile::tempdir().unwrap(),
+        &[],
+        &[("TOUCHTONE_VERIFICATION__QUESTIONS_PER_CHALLENGE", "3")],
+    )
+    .await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_touchtone"))
+        .arg("--config")
+        .arg(demo.dir.path().join("touchtone.toml"))
+        .args(["enrolment", "pin", "newhire"])
+        .output()
+        .expect("run touchtone enrolment pin");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pin: String = stdout
+        .split("newhire: ")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    assert_eq!(pin.len(), 8, "{stdout}");
+    let wrong = format!(
+        "{}{}",
+        if pin.starts_with('9') { '0' } else { '9' },
+        &pin[1..]
+    );
+
+    // The pool in order: birth city, childhood house number, first pet
+    // (enrolled), mother's birth year (not reached).
+    let answers = ["547266", "742", "739"].map(String::from);
+    let (id, wrong, right) = (
+        "6394473#".to_owned(),
+        format!("{wrong}#"),
+        format!("{pin}#"),
+    );
+    let twice: Vec<String> = answers.iter().map(|a| format!("{a}#")).collect();
+    // The ID, and each PIN, wait for the sentence that cannot be
+    // interrupted ("you are not enrolled", "that PIN is not correct").
+    let mut groups: Vec<(&str, u64)> = vec![(&id, 8500), (&wrong, 8500), (&right, 3500)];
+    for a in &twice {
+        let send = 240 * a.len() as u64 + 1000;
+        groups.extend([("1", 1500), (a.as_str(), send), (a.as_str(), send)]);
+    }
+    let enrol = scenario("ivr_keys.xml").replace("{KEYS}", &key_groups(&groups));
+    let sipp = Sipp::start(&enrol, Some(demo.sip), 1, &[], &[]);
+    assert_sipp_ok(sipp, Duration::from_secs(150), &demo.log()).await;
+    let event = demo.wait_for_event("ET_ENROLMENT_CHANGED", "newhire").await;
+    assert_eq!(event["detail"]["door"], "ivr");
+    assert_eq!(event["detail"]["questions"], 3);
+    let failure = demo.wait_for_event("ET_VERIFY_FAILURE", "newhire").await;
+    assert_eq!(failure["detail"]["door"], "ivr", "the wrong PIN counted");
+
+    let before = demo.password_hash("newhire").await;
+    let reset = scenario("ivr_keys.xml").replace("{KEYS}", &reset_call("6394473", &answers));
+    let sipp = Sipp::start(&reset, Some(demo.sip), 1, &[], &[]);
+    assert_sipp_ok(sipp, Duration::from_secs(150), &demo.log()).await;
+    demo.wait_for_event("ET_ADMIN_RESET_SUCCESS", "newhire")
+        .await;
+    assert_ne!(demo.password_hash("newhire").await, before);
+}

@@ -115,18 +115,8 @@ async fn a_new_hire_enrols_in_the_portal_then_resets_by_phone() {
 
     // The phone reset with the answers just enrolled.
     let before = demo.password_hash("newhire").await;
-    let groups: String = keys
-        .iter()
-        .map(|k| {
-            format!(
-                "  <nop><action><exec play_dtmf=\"{k}#,120\"/></action></nop>\n  <pause milliseconds=\"{}\"/>\n",
-                120 * (k.len() + 1) + 2500
-            )
-        })
-        .collect();
-    let scenario = scenario("ivr_reset_keys.xml")
-        .replace("{ID}", &map_to_keypad("newhire"))
-        .replace("{ANSWERS}", &groups);
+    let scenario =
+        scenario("ivr_keys.xml").replace("{KEYS}", &reset_call(&map_to_keypad("newhire"), &keys));
     let sipp = Sipp::start(&scenario, Some(demo.sip), 1, &[], &[]);
     assert_sipp_ok(sipp, Duration::from_secs(150), &demo.log()).await;
     let event = demo

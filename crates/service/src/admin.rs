@@ -371,6 +371,45 @@ impl Service {
         })
     }
 
+    /// Issues a one-time PIN with which `person_id` can enrol by phone
+    /// (replacing any earlier one); returns it to be given to them once.
+    /// Only its hash is kept; it expires after `enrolment.pin_valid_ms`.
+    pub async fn issue_enrolment_pin(
+        &self,
+        actor: &str,
+        person_id: &str,
+    ) -> Result<SecretString, ServiceError> {
+        {
+            let mut conn = self.store().acquire().await?;
+            match people::get(&mut conn, person_id).await? {
+                Some(p) if !p.disabled => {}
+                _ => return Err(ServiceError::UnknownUser),
+            }
+        }
+        let pin: String = (0..crate::api::PIN_DIGITS)
+            .map(|_| char::from(b'0' + rand::random_range(0..10u8)))
+            .collect();
+        let digits = touchtone_core::keypad::KeypadDigits::parse(&pin)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let hash = self.hasher().hash_answer(digits).await?;
+        let now = self.now();
+        let expires = now + self.settings().enrolment.pin_valid_ms;
+        let mut tx = self.admin_tx().await?;
+        touchtone_store::enrolment_pins::set(&mut tx, person_id, &hash, now, expires).await?;
+        append_audit(
+            &mut tx,
+            actor,
+            "enrolment_pin_issue",
+            person_id,
+            "ok",
+            json!({"expires_at": expires}),
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(SecretString::from(pin))
+    }
+
     /// Sets `account`'s password on the target named `target` (an operator
     /// giving a local account its first password, or the demo), audited.
     pub async fn set_account_password(

@@ -33,6 +33,12 @@ pub enum ServiceError {
     AnswersMismatch(String),
     #[error("the user has no enrolled questions")]
     NotEnrolled,
+    #[error("the user's answers are too old; they must confirm them in the portal")]
+    ReconfirmRequired,
+    #[error("{0}")]
+    WeakAnswer(String),
+    #[error("no such enrolment in this session")]
+    UnknownEnrolment,
     #[error("the user is locked out after too many failed verifications")]
     UserLocked,
     #[error("the user has not been verified in this session")]
@@ -80,6 +86,9 @@ impl ServiceError {
             ServiceError::ChallengeUsed => ErrorCode::ChallengeUsed,
             ServiceError::AnswersMismatch(_) => ErrorCode::AnswersMismatch,
             ServiceError::NotEnrolled => ErrorCode::NotEnrolled,
+            ServiceError::ReconfirmRequired => ErrorCode::ReconfirmRequired,
+            ServiceError::WeakAnswer(_) => ErrorCode::WeakAnswer,
+            ServiceError::UnknownEnrolment => ErrorCode::UnknownEnrolment,
             ServiceError::UserLocked => ErrorCode::UserLocked,
             ServiceError::NotVerified => ErrorCode::NotVerified,
             ServiceError::UnknownAccount(_) => ErrorCode::UnknownAccount,

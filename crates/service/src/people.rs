@@ -160,6 +160,30 @@ impl Service {
     }
 }
 
+impl Service {
+    /// How many more failures the session may make for the person (per
+    /// session and in the rolling window), with the counts so far:
+    /// `(left, session_failures, window_failures)`.
+    pub(crate) async fn attempts_left(
+        &self,
+        conn: &mut AnyConnection,
+        person: &PersonRow,
+        session_id: &str,
+        now: i64,
+    ) -> Result<(u32, u32, u32), ServiceError> {
+        let policy = &self.settings().lockout;
+        let since = counting_since(conn, person, policy, now).await?;
+        let session_failures =
+            lockouts::session_failures(conn, &person.id, session_id, since).await?;
+        let window_failures = lockouts::failures_since(conn, &person.id, since).await?;
+        Ok((
+            policy.attempts_left(session_failures, window_failures),
+            session_failures,
+            window_failures,
+        ))
+    }
+}
+
 /// Where a failed verification came from: the session (or sign-in
 /// attempt) it counts against, its door and the calling number, if known.
 pub(crate) struct Attempt<'a> {

@@ -105,6 +105,8 @@ pub struct EnrolmentSettings {
     pub earliest_year: u32,
     /// Whether people may write a question of their own.
     pub allow_own_question: bool,
+    /// How long an enrolment PIN can be used.
+    pub pin_valid_ms: i64,
 }
 
 impl Default for EnrolmentSettings {
@@ -115,6 +117,7 @@ impl Default for EnrolmentSettings {
             required: false,
             earliest_year: 1900,
             allow_own_question: true,
+            pin_valid_ms: 72 * 3600 * 1000,
         }
     }
 }

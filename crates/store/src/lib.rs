@@ -19,6 +19,7 @@ pub mod audit;
 pub mod challenges;
 mod db;
 pub mod directory_members;
+pub mod enrolment_pins;
 mod error;
 pub mod local_directory;
 pub mod lockouts;

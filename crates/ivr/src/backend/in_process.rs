@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use touchtone_core::secret::SecretString;
 use touchtone_core::session_token::SessionToken;
 use touchtone_service::api::{
-    AccountResult, Answer, ChallengeView, RandomPassword, Rotated, UserMatch, Validation,
+    AccountResult, Answer, ChallengeView, EnrolmentStart, RandomPassword, Rotated, UserMatch,
+    Validation,
 };
 use touchtone_service::{Caller, Door, Service, ServiceError};
 
@@ -135,6 +136,54 @@ impl BackendSession for InProcessSession {
         let r = self
             .service
             .accounts_unlock(&self.caller, &token, user_id, None)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn enrolment_start(
+        &mut self,
+        user_id: &str,
+        pin: SecretString,
+    ) -> Result<EnrolmentStart, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .enrolment_start(&self.caller, &token, user_id, pin)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn enrolment_check(
+        &mut self,
+        enrolment_id: &str,
+        question_id: &str,
+        answer: SecretString,
+        earlier: Vec<SecretString>,
+    ) -> Result<Option<String>, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .enrolment_check(
+                &self.caller,
+                &token,
+                enrolment_id,
+                question_id,
+                answer,
+                &earlier,
+            )
+            .await;
+        Ok(self.rotate(r)?.map(|weak| weak.code().to_owned()))
+    }
+
+    async fn enrolment_submit(
+        &mut self,
+        enrolment_id: &str,
+        answers: Vec<Answer>,
+    ) -> Result<usize, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .enrolment_submit(&self.caller, &token, enrolment_id, answers)
             .await;
         self.rotate(r)
     }

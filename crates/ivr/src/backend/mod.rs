@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use touchtone_api::ErrorCode;
 use touchtone_core::secret::SecretString;
 use touchtone_service::api::{
-    AccountResult, Answer, ChallengeView, RandomPassword, UserMatch, Validation,
+    AccountResult, Answer, ChallengeView, EnrolmentStart, RandomPassword, UserMatch, Validation,
 };
 
 pub use in_process::InProcess;
@@ -116,6 +116,27 @@ pub trait BackendSession: Send {
     ) -> Result<Vec<AccountResult>, BackendError>;
     /// `UserAccountsUnlock` on all the user's accounts.
     async fn unlock(&mut self, user_id: &str) -> Result<Vec<AccountResult>, BackendError>;
+    /// `UserEnrolmentStart`: the enrolment PIN the caller keyed.
+    async fn enrolment_start(
+        &mut self,
+        user_id: &str,
+        pin: SecretString,
+    ) -> Result<EnrolmentStart, BackendError>;
+    /// `UserEnrolmentCheck`: `None` when `answer` would be accepted beside
+    /// the `earlier` ones, else the reason's code (`too_short`, …).
+    async fn enrolment_check(
+        &mut self,
+        enrolment_id: &str,
+        question_id: &str,
+        answer: SecretString,
+        earlier: Vec<SecretString>,
+    ) -> Result<Option<String>, BackendError>;
+    /// `UserEnrolmentSubmit`: stores the answers; how many were enrolled.
+    async fn enrolment_submit(
+        &mut self,
+        enrolment_id: &str,
+        answers: Vec<Answer>,
+    ) -> Result<usize, BackendError>;
     /// `Logout`; failures are logged, not returned (the call is over).
     async fn close(&mut self);
 }

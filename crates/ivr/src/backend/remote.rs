@@ -12,6 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use touchtone_api::ErrorBody;
 use touchtone_api::ErrorCode;
+use touchtone_api::enrolment::{
+    UserEnrolmentCheckRequest, UserEnrolmentCheckResponse, UserEnrolmentStartRequest,
+    UserEnrolmentStartResponse, UserEnrolmentSubmitRequest, UserEnrolmentSubmitResponse,
+};
 use touchtone_api::functions::{
     AccountResultEntry, AccountsResponse, AnswerEntry, LoginRequest, LogoutResponse,
     PasswordRandomGetResponse, SessionRequest, SessionResponse, UserAccountsUnlockRequest,
@@ -21,7 +25,8 @@ use touchtone_api::functions::{
 };
 use touchtone_core::secret::SecretString;
 use touchtone_service::api::{
-    AccountResult, Answer, ChallengeQuestion, ChallengeView, RandomPassword, UserMatch, Validation,
+    AccountResult, Answer, ChallengeQuestion, ChallengeView, EnrolmentOffer, EnrolmentStart,
+    OfferedQuestion, RandomPassword, UserMatch, Validation,
 };
 
 use super::{Backend, BackendError, BackendSession, CallContext};
@@ -110,8 +115,21 @@ rotating!(
     UserQuestionsGetResponse,
     UserAnswersValidateResponse,
     PasswordRandomGetResponse,
-    AccountsResponse
+    AccountsResponse,
+    UserEnrolmentStartResponse,
+    UserEnrolmentCheckResponse,
+    UserEnrolmentSubmitResponse
 );
+
+fn answer_entries(answers: Vec<Answer>) -> Vec<AnswerEntry> {
+    answers
+        .into_iter()
+        .map(|a| AnswerEntry {
+            question_id: a.question_id,
+            answer: a.answer,
+        })
+        .collect()
+}
 
 fn account_result(a: AccountResultEntry) -> AccountResult {
     AccountResult {
@@ -206,13 +224,7 @@ impl BackendSession for RemoteSession {
         let request = UserAnswersValidateRequest {
             session: self.session()?,
             challenge_id: challenge_id.to_owned(),
-            answers: answers
-                .into_iter()
-                .map(|a| AnswerEntry {
-                    question_id: a.question_id,
-                    answer: a.answer,
-                })
-                .collect(),
+            answers: answer_entries(answers),
         };
         let r: UserAnswersValidateResponse = self.call("UserAnswersValidate", &request).await?;
         Ok(Validation {
@@ -257,6 +269,81 @@ impl BackendSession for RemoteSession {
         };
         let r: AccountsResponse = self.call("UserAccountsUnlock", &request).await?;
         Ok(r.results.into_iter().map(account_result).collect())
+    }
+
+    async fn enrolment_start(
+        &mut self,
+        user_id: &str,
+        pin: SecretString,
+    ) -> Result<EnrolmentStart, BackendError> {
+        let request = UserEnrolmentStartRequest {
+            session: self.session()?,
+            user_id: user_id.to_owned(),
+            pin,
+        };
+        let r: UserEnrolmentStartResponse = self.call("UserEnrolmentStart", &request).await?;
+        let offer = match (r.enrolment_id, r.questions) {
+            (Some(enrolment_id), Some(questions)) => Some(EnrolmentOffer {
+                enrolment_id,
+                required: r.required.unwrap_or(1),
+                questions: questions
+                    .into_iter()
+                    .map(|q| OfferedQuestion {
+                        question_id: q.question_id,
+                        text: q.text,
+                        min_digits: q.min_digits,
+                        max_digits: q.max_digits,
+                    })
+                    .collect(),
+            }),
+            _ if r.accepted => {
+                return Err(BackendError::BadResponse(
+                    "UserEnrolmentStart: accepted without an enrolment".into(),
+                ));
+            }
+            _ => None,
+        };
+        Ok(EnrolmentStart {
+            accepted: r.accepted,
+            attempts_left: r.attempts_left,
+            locked: r.locked,
+            offer,
+        })
+    }
+
+    async fn enrolment_check(
+        &mut self,
+        enrolment_id: &str,
+        question_id: &str,
+        answer: SecretString,
+        earlier: Vec<SecretString>,
+    ) -> Result<Option<String>, BackendError> {
+        let request = UserEnrolmentCheckRequest {
+            session: self.session()?,
+            enrolment_id: enrolment_id.to_owned(),
+            question_id: question_id.to_owned(),
+            answer,
+            earlier,
+        };
+        let r: UserEnrolmentCheckResponse = self.call("UserEnrolmentCheck", &request).await?;
+        Ok(match (r.ok, r.weak) {
+            (true, _) => None,
+            (false, weak) => Some(weak.unwrap_or_else(|| "weak".into())),
+        })
+    }
+
+    async fn enrolment_submit(
+        &mut self,
+        enrolment_id: &str,
+        answers: Vec<Answer>,
+    ) -> Result<usize, BackendError> {
+        let request = UserEnrolmentSubmitRequest {
+            session: self.session()?,
+            enrolment_id: enrolment_id.to_owned(),
+            answers: answer_entries(answers),
+        };
+        let r: UserEnrolmentSubmitResponse = self.call("UserEnrolmentSubmit", &request).await?;
+        Ok(r.enrolled)
     }
 
     async fn close(&mut self) {

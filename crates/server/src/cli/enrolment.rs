@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use touchtone_core::secret::SecretString;
+use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_service::enrolment::import::{AnswerRow, ImportMode};
 
 use super::admin::{ACTOR, read_secret, service};
@@ -34,6 +34,9 @@ pub enum AnswersCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum EnrolmentCommand {
+    /// Issue a one-time PIN with which USER enrols by phone (replacing any
+    /// earlier one). The PIN is printed once; only its hash is kept.
+    Pin { user_id: String },
     /// Enrolled and not enrolled people by department.
     Report {
         /// As CSV (department,people,enrolled,not_enrolled,reconfirm_due).
@@ -94,6 +97,16 @@ pub async fn answers(config: &Path, cmd: AnswersCommand) -> anyhow::Result<()> {
 pub async fn enrolment(config: &Path, cmd: EnrolmentCommand) -> anyhow::Result<()> {
     let (service, _) = service(config).await?;
     match cmd {
+        EnrolmentCommand::Pin { user_id } => {
+            let pin = service.issue_enrolment_pin(ACTOR, &user_id).await?;
+            let hours = service.settings().enrolment.pin_valid_ms / 3_600_000;
+            // The one place the PIN is shown: to the operator who gives it
+            // to the person.
+            println!(
+                "enrolment PIN for {user_id}: {} (single use, valid for {hours} hours)",
+                pin.expose_secret()
+            );
+        }
         EnrolmentCommand::Report { csv } => {
             let rows = service.enrolment_report().await?;
             if csv {

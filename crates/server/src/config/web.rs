@@ -81,6 +81,8 @@ pub struct EnrolmentConfig {
     pub earliest_year: u32,
     /// People may write a question of their own.
     pub allow_own_question: bool,
+    /// How long an enrolment PIN (for enrolling by phone) can be used.
+    pub pin_valid_hours: u64,
 }
 
 impl Default for EnrolmentConfig {
@@ -92,6 +94,7 @@ impl Default for EnrolmentConfig {
             required: d.required,
             earliest_year: d.earliest_year,
             allow_own_question: d.allow_own_question,
+            pin_valid_hours: ms_to_secs(d.pin_valid_ms) / 3600,
         }
     }
 }
@@ -100,6 +103,9 @@ impl EnrolmentConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         if !(1..=10).contains(&self.questions_required) {
             bail!("enrolment.questions_required must be from 1 to 10");
+        }
+        if self.pin_valid_hours == 0 {
+            bail!("enrolment.pin_valid_hours must be at least 1");
         }
         if !(1800..=2100).contains(&self.earliest_year) {
             bail!("enrolment.earliest_year must be a year from 1800 to 2100");
@@ -114,6 +120,7 @@ impl EnrolmentConfig {
             required: self.required,
             earliest_year: self.earliest_year,
             allow_own_question: self.allow_own_question,
+            pin_valid_ms: secs_to_ms(self.pin_valid_hours.saturating_mul(3600)),
         }
     }
 }

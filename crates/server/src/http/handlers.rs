@@ -17,7 +17,7 @@ use super::extract::ApiJson;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-fn caller(addr: SocketAddr) -> Caller {
+pub(super) fn caller(addr: SocketAddr) -> Caller {
     Caller {
         ip: addr.ip(),
         door: Door::Api,

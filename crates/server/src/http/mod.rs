@@ -7,6 +7,7 @@
 //! into service calls and service errors into HTTP answers ([`error`];
 //! each error code knows its own status).
 
+mod enrolment;
 mod error;
 mod extract;
 mod handlers;
@@ -55,6 +56,9 @@ pub fn router(service: Service, config: &HttpConfig, pages: Option<Router>) -> R
             post(handlers::user_accounts_unlock),
         )
         .route("/api/v1/Logout", post(handlers::logout))
+        .route("/api/v1/UserEnrolmentStart", post(enrolment::start))
+        .route("/api/v1/UserEnrolmentCheck", post(enrolment::check))
+        .route("/api/v1/UserEnrolmentSubmit", post(enrolment::submit))
         .route(
             "/outbound.cgi",
             get(otp::outbound_get).post(otp::outbound_post),

@@ -3,11 +3,12 @@
 //! wire types in `touchtone-api`.
 
 use touchtone_api::calls::*;
+use touchtone_api::enrolment::*;
 use touchtone_api::functions::*;
 use touchtone_api::{ErrorBody, ErrorCode, ErrorDetail};
 use utoipa::OpenApi;
 
-use super::{handlers, otp};
+use super::{enrolment, handlers, otp};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +27,9 @@ Voice OTP: /api/v1/calls (HTTP Basic as an API user) queues a call that speaks a
         handlers::user_password_sync,
         handlers::user_accounts_unlock,
         handlers::logout,
+        enrolment::start,
+        enrolment::check,
+        enrolment::submit,
         otp::create_call,
         otp::list_calls,
         otp::get_call,
@@ -55,6 +59,13 @@ Voice OTP: /api/v1/calls (HTTP Basic as an API user) queues a call that speaks a
         AccountsResponse,
         AccountResultEntry,
         LogoutResponse,
+        UserEnrolmentStartRequest,
+        UserEnrolmentStartResponse,
+        EnrolmentQuestion,
+        UserEnrolmentCheckRequest,
+        UserEnrolmentCheckResponse,
+        UserEnrolmentSubmitRequest,
+        UserEnrolmentSubmitResponse,
         CallMode,
         CreateCallRequest,
         CallAccepted,

@@ -17,6 +17,34 @@ pub fn scenario(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// For `ivr_keys.xml`: after the call is answered, each group's keys as
+/// RFC 4733 events, the next group `pause` ms after this one started
+/// (sipp sends a group's keys in the background, 240 ms a key).
+pub fn key_groups(groups: &[(&str, u64)]) -> String {
+    let mut xml = String::from("  <pause milliseconds=\"1500\"/>\n");
+    for (keys, pause) in groups {
+        xml.push_str(&format!(
+            "  <nop><action><exec play_dtmf=\"{keys},120\"/></action></nop>\n  <pause milliseconds=\"{pause}\"/>\n"
+        ));
+    }
+    xml
+}
+
+/// The reset call's keys for `ivr_keys.xml`: the keypad ID, each answer
+/// (in the order asked), 1 for a reset, and 1 to accept the password once
+/// it has been read twice.
+pub fn reset_call(id: &str, answers: &[String]) -> String {
+    let id = format!("{id}#");
+    let answers: Vec<String> = answers.iter().map(|a| format!("{a}#")).collect();
+    let mut groups = vec![(id.as_str(), 4420)];
+    for a in &answers {
+        groups.push((a.as_str(), 120 * (a.len() as u64) + 2500));
+    }
+    groups.push(("1", 50_240));
+    groups.push(("1", 740));
+    key_groups(&groups)
+}
+
 /// `touchtone demo --sip` in a temporary directory, killed when dropped.
 pub struct Demo {
     pub child: Child,

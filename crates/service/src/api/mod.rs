@@ -8,6 +8,8 @@
 //! - `password`: `PasswordRandomGet` and the policy a new password meets.
 //! - `accounts`: the account operations, `UserPasswordSync` and
 //!   `UserAccountsUnlock`, with their durable per-account record.
+//! - `enrolment`: enrolling by phone with a one-time PIN
+//!   (`UserEnrolmentStart`, `UserEnrolmentCheck`, `UserEnrolmentSubmit`).
 //!
 //! Each session-bound function spends the presented session ID and returns
 //! its result with the next one ([`Rotated`]); the gate that does so is
@@ -16,6 +18,7 @@
 
 mod accounts;
 pub(crate) mod credentials;
+mod enrolment;
 mod login;
 mod lookup;
 mod password;
@@ -25,6 +28,7 @@ use touchtone_core::session_token::SessionToken;
 
 pub use accounts::{AccountResult, AccountSelector};
 pub use credentials::ApiUserInfo;
+pub use enrolment::{EnrolmentOffer, EnrolmentStart, OfferedQuestion, PIN_DIGITS};
 pub use login::BUILTIN_IVR;
 pub use lookup::UserMatch;
 pub use password::RandomPassword;

@@ -20,7 +20,7 @@ use touchtone_store::challenges::{self, Challenge};
 use touchtone_store::{lockouts, people, questions, sessions};
 
 use super::Rotated;
-use crate::people::{Attempt, active_person, counting_since, is_locked, known_numbers};
+use crate::people::{Attempt, active_person, is_locked, known_numbers};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
@@ -114,8 +114,17 @@ impl Service {
             return Err(ServiceError::UserLocked);
         }
         let enrolled = questions::enrolled(call.conn(), &person.id).await?;
-        if enrolled.is_empty() {
+        let policy = &self.settings().enrolment;
+        if enrolled.is_empty() || (policy.required && enrolled.len() < policy.questions_required) {
             return Err(ServiceError::NotEnrolled);
+        }
+        if policy.reconfirm_ms > 0
+            && questions::enrolled_at(call.conn(), &person.id)
+                .await?
+                .iter()
+                .any(|(_, at)| now - at > policy.reconfirm_ms)
+        {
+            return Err(ServiceError::ReconfirmRequired);
         }
         let numbers = known_numbers(call.conn(), &person).await?;
         let caller_id = self.caller_id_outcome(&numbers, caller_number);
@@ -310,12 +319,10 @@ impl Service {
                 locked: true,
             });
         }
-        let since = counting_since(call.conn(), &person, policy, now).await?;
         let session_id = call.session.id.clone();
-        let session_failures =
-            lockouts::session_failures(call.conn(), &person.id, &session_id, since).await?;
-        let window_failures = lockouts::failures_since(call.conn(), &person.id, since).await?;
-        let attempts_left = policy.attempts_left(session_failures, window_failures);
+        let (attempts_left, session_failures, window_failures) = self
+            .attempts_left(call.conn(), &person, &session_id, now)
+            .await?;
         if attempts_left == 0 {
             // This session has used its attempts: the answers are not even
             // considered, right or wrong.

@@ -4,12 +4,14 @@
 //!
 //! - this file: the pool, and an operator enrolling one answer;
 //! - [`import`]: answers imported in bulk from another system;
-//! - [`report`]: who is enrolled, by person and by department.
+//! - [`report`]: who is enrolled, by person and by department;
+//! - `rules`: what an answer is judged against, for every way of enrolling.
 //!
 //! (People enrol themselves through [`crate::portal`].)
 
 pub mod import;
 pub mod report;
+pub(crate) mod rules;
 
 use serde_json::json;
 use touchtone_core::answer::normalise_for_enrolment;

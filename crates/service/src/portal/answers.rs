@@ -16,12 +16,12 @@ use serde_json::json;
 use touchtone_core::answer::normalise_answer;
 use touchtone_core::answer_strength::{AnswerContext, AnswerKind, WeakAnswer, check_answers};
 use touchtone_core::event::EventType;
-use touchtone_core::keypad::{KeypadDigits, KeypadError, keypad_id};
+use touchtone_core::keypad::{KeypadDigits, KeypadError};
 use touchtone_core::secret::{ExposeSecret, SecretString};
-use touchtone_store::people as person_rows;
 use touchtone_store::questions::{self, Question as QuestionRow};
 
 use super::{DOOR, PortalError};
+use crate::enrolment::rules::Judge;
 use crate::events::EventRouter;
 use crate::session_gate::{append_audit, commit};
 use crate::{Caller, Service};
@@ -156,16 +156,11 @@ impl Service {
             return Err(PortalError::ReauthRequired);
         }
         let settings = self.settings().enrolment.clone();
-        let (pool, keypad_ids) = {
+        let (pool, judge) = {
             let mut conn = self.store().acquire().await?;
             let pool = questions::list_for(&mut conn, &person.id).await?;
-            let mut ids: Vec<KeypadDigits> = person_rows::keypad_ids(&mut conn, &person.id)
-                .await?
-                .into_iter()
-                .filter_map(|(_, digits)| KeypadDigits::parse(&digits).ok())
-                .collect();
-            ids.extend(keypad_id(&person.id));
-            (pool, ids)
+            let judge = Judge::for_person(&mut conn, &person.id, &settings, self.now()).await?;
+            (pool, judge)
         };
         let mut problems = Vec::new();
         if choices.len() != settings.questions_required {
@@ -247,17 +242,7 @@ impl Service {
             .iter()
             .enumerate()
             .filter_map(|(slot, s)| s.as_ref().map(|(q, d)| (slot, q, d)))
-            .map(|(slot, q, digits)| {
-                let context = AnswerContext {
-                    kind: AnswerKind::parse(&q.kind),
-                    min_digits: usize::try_from(q.min_digits).unwrap_or(3),
-                    max_digits: usize::try_from(q.max_digits).unwrap_or(64),
-                    keypad_ids: &keypad_ids,
-                    current_year: current_year(self.now()),
-                    earliest_year: settings.earliest_year,
-                };
-                (slot, digits.clone(), context)
-            })
+            .map(|(slot, q, digits)| (slot, digits.clone(), judge.context(q)))
             .collect();
         let pairs: Vec<(KeypadDigits, AnswerContext<'_>)> = judged
             .iter()
@@ -316,26 +301,5 @@ impl Service {
                 keypad: d.as_str().to_owned(),
             })
             .collect())
-    }
-}
-
-/// The calendar year of a Unix time in milliseconds (UTC).
-fn current_year(now_ms: i64) -> u32 {
-    time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000))
-        .map_or(2000, |t| u32::try_from(t.year()).unwrap_or(2000))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_year_of_a_time() {
-        assert_eq!(current_year(0), 1970);
-        // 2026-12-02T00:00:00Z and 2024-02-29T12:00:00Z.
-        assert_eq!(current_year(1_796_169_600_000), 2026);
-        assert_eq!(current_year(1_709_208_000_000), 2024);
-        assert_eq!(current_year(1_735_689_599_999), 2024);
-        assert_eq!(current_year(1_735_689_600_000), 2025);
     }
 }

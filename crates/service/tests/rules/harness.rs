@@ -68,6 +68,11 @@ impl Harness {
     /// and `carol` (local, and an account on `hr` that refuses resets),
     /// three enrolled questions each, and two API users.
     pub async fn start(db: Db) -> Harness {
+        Harness::start_with(db, |_| {}).await
+    }
+
+    /// [`Harness::start`] with settings changed by `configure`.
+    pub async fn start_with(db: Db, configure: impl FnOnce(&mut Settings)) -> Harness {
         let database = TestDatabase::new(db).await;
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = database.store().await;
@@ -94,7 +99,7 @@ impl Harness {
             Vec::new(),
             Duration::from_secs(10),
         )));
-        let settings = Settings {
+        let mut settings = Settings {
             lockout: LockoutPolicy {
                 attempts_per_session: 3,
                 max_failures: 5,
@@ -104,6 +109,7 @@ impl Harness {
             login_max_failures: 5,
             ..Settings::default()
         };
+        configure(&mut settings);
         let pepper = Pepper::from_bytes(vec![7; 32]).expect("a pepper");
         let hasher = Hasher::new(pepper, cheap_argon2(), 2);
         let clock = ManualClock::default();
@@ -127,24 +133,6 @@ impl Harness {
     }
 
     async fn seed(&self) {
-        let person = |id: &str, accounts: &[(&str, &str)]| PersonRecord {
-            person: Person {
-                id: id.into(),
-                display_name: id.into(),
-                department: "QA".into(),
-                employee_number: None,
-                mail: None,
-                phone_numbers: vec![],
-                disabled: false,
-            },
-            accounts: accounts
-                .iter()
-                .map(|(target, account)| Account {
-                    target: (*target).into(),
-                    account: (*account).into(),
-                })
-                .collect(),
-        };
         let people = [
             person("alice", &[("local", "alice")]),
             person("bob", &[("local", "bob")]),
@@ -170,6 +158,15 @@ impl Harness {
         s.add_api_user("test", HELPDESK, secret(HELPDESK_PASSWORD), nets, true)
             .await
             .expect("helpdesk");
+    }
+
+    /// Adds `id`, with a local account and no answers enrolled.
+    pub async fn add_unenrolled(&self, id: &str) {
+        let record = person(id, &[("local", id)]);
+        self.service
+            .import_people("test", &[record])
+            .await
+            .expect("import");
     }
 
     /// A session through `caller`'s door: `Login` for the API, the
@@ -296,6 +293,28 @@ impl Harness {
             .check_account_password("local", account, &secret(password))
             .await
             .expect("check the password")
+    }
+}
+
+/// A person of department QA with `accounts` (target, account).
+fn person(id: &str, accounts: &[(&str, &str)]) -> PersonRecord {
+    PersonRecord {
+        person: Person {
+            id: id.into(),
+            display_name: id.into(),
+            department: "QA".into(),
+            employee_number: None,
+            mail: None,
+            phone_numbers: vec![],
+            disabled: false,
+        },
+        accounts: accounts
+            .iter()
+            .map(|(target, account)| Account {
+                target: (*target).into(),
+                account: (*account).into(),
+            })
+            .collect(),
     }
 }
 

@@ -8,6 +8,8 @@
 //! - `lockout`: the intruder lockout, shared by every door.
 //! - `journal`: the durable record of each account's step in a sync.
 //! - `enrolment`: answers imported in bulk, and the enrolment report.
+//! - `phone_enrolment`: enrolling by phone with a one-time PIN, and the
+//!   enrolment policy (required answers, reconfirmation).
 //! - `portal`: the self-service portal's sign-in, sessions and enrolment.
 
 mod enrolment;
@@ -15,5 +17,6 @@ mod gate;
 mod harness;
 mod journal;
 mod lockout;
+mod phone_enrolment;
 mod portal;
 mod sessions;

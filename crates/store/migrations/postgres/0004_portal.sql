@@ -57,6 +57,27 @@ CREATE TABLE phone_verifications (
 );
 CREATE INDEX phone_verifications_by_person ON phone_verifications (person_id, created_at);
 
+-- A one-time PIN that lets a person enrol by phone (issued by the
+-- helpdesk or the portal); only its hash is kept.
+CREATE TABLE enrolment_pins (
+    person_id TEXT PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+    pin_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+
+-- An enrolment by phone under way: opened by a right PIN in an IVR
+-- session, closed when its answers are stored.
+CREATE TABLE phone_enrolments (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES api_sessions(id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    completed_at BIGINT
+);
+
 CREATE TABLE activity (
     id BIGSERIAL PRIMARY KEY,
     person_id TEXT NOT NULL,

@@ -7,6 +7,9 @@
 //! → questions (each answered with #, * repeats it) → validate
 //!   → wrong: "verification failed", new questions while attempts last
 //!   → locked: told politely, call ends
+//!   → not enrolled: told so; with an enrolment PIN the caller enrols
+//!     here (see `enrol`), else to the helpdesk
+//!   → answers too old: told to confirm them in the portal, to the helpdesk
 //! → menu: 1 reset, 2 unlock, 3 both, 0 helpdesk
 //!   → reset: password read phonetically twice; 1 accept, 2 again, 3 another
 //!     → every account set, or which failed and what to do
@@ -19,6 +22,8 @@
 //! in a task of its own once asked, and records each account's result.
 //! Zero at any menu, or running out of tries where configured, transfers
 //! the call to the helpdesk.
+
+mod enrol;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +85,10 @@ pub enum End {
     NotVerified,
     LockedOut,
     NotEnrolled,
+    /// The caller enrolled answers with a PIN.
+    Enrolled,
+    /// The caller's answers must be confirmed again in the portal.
+    AnswersExpired,
     /// The caller made no valid choice at a menu.
     NoChoice,
     SystemError,
@@ -98,6 +107,8 @@ pub struct FlowOutcome {
     pub reset: Option<bool>,
     /// `Some(all accounts ok)` once an unlock was performed.
     pub unlocked: Option<bool>,
+    /// Answers enrolled by phone in this call.
+    pub enrolled: Option<usize>,
 }
 
 pub struct ResetFlow {
@@ -123,6 +134,7 @@ impl ResetFlow {
             verified: false,
             reset: None,
             unlocked: None,
+            enrolled: None,
         };
         let mut session = match self.backend.open(call).await {
             Ok(s) => s,
@@ -178,10 +190,26 @@ impl ResetFlow {
             verified = outcome.verified,
             reset = ?outcome.reset,
             unlocked = ?outcome.unlocked,
+            enrolled = ?outcome.enrolled,
             "reset call ended"
         );
         outcome
     }
+}
+
+/// A question as said: the operator's recording when there is one.
+fn question_say(question_id: &str, text: &str) -> Say {
+    Say::Text {
+        text: text.to_owned(),
+        recording: Some(format!("question-{question_id}")),
+    }
+}
+
+/// Keys to collect for an answer of at most `max_digits`: one more than
+/// the answer can have, so the # that ends a full-length answer is taken
+/// with it, not by the next prompt.
+fn answer_keys(max_digits: i64) -> usize {
+    usize::try_from(max_digits).unwrap_or(32).clamp(1, 64) + 1
 }
 
 /// Why the flow stopped early.
@@ -385,13 +413,14 @@ impl Run<'_> {
             {
                 Ok(view) => view,
                 Err(e) if e.is(ErrorCode::UserLocked) => {
-                    self.line
-                        .say(&[Say::Prompt("locked-out"), Say::Prompt("goodbye")])
-                        .await?;
-                    return Ok(Some(End::LockedOut));
+                    return Ok(Some(self.locked_out().await?));
                 }
                 Err(e) if e.is(ErrorCode::NotEnrolled) => {
-                    return Ok(Some(self.give_up(End::NotEnrolled).await?));
+                    return Ok(Some(self.not_enrolled(user_id).await?));
+                }
+                Err(e) if e.is(ErrorCode::ReconfirmRequired) => {
+                    self.line.say(&[Say::Prompt("answers-expired")]).await?;
+                    return Ok(Some(self.give_up(End::AnswersExpired).await?));
                 }
                 Err(e) if e.is(ErrorCode::UnknownUser) => {
                     return Ok(Some(self.give_up(End::NotIdentified).await?));
@@ -400,20 +429,12 @@ impl Run<'_> {
             };
             let mut answers = Vec::with_capacity(view.questions.len());
             for (i, question) in view.questions.iter().enumerate() {
-                let text = Say::Text {
-                    text: question.text.clone(),
-                    recording: Some(format!("question-{}", question.question_id)),
-                };
+                let text = question_say(&question.question_id, &question.text);
                 // The instructions come with the first question, so keys
                 // pressed during them are the answer, not lost.
                 let first = [Say::Prompt("answer-question"), text.clone()];
                 let again = [text];
-                // One more than the answer can have, so the # that ends a
-                // full-length answer is taken here, not by the next prompt.
-                let max = usize::try_from(question.max_digits)
-                    .unwrap_or(32)
-                    .clamp(1, 64)
-                    + 1;
+                let max = answer_keys(question.max_digits);
                 let mut repeats = 0;
                 let digits = loop {
                     let asked: &[Say] = if i == 0 && repeats == 0 {
@@ -440,10 +461,7 @@ impl Run<'_> {
             // Never which answer was wrong.
             self.line.say(&[Say::Prompt("verification-failed")]).await?;
             if validation.locked {
-                self.line
-                    .say(&[Say::Prompt("locked-out"), Say::Prompt("goodbye")])
-                    .await?;
-                return Ok(Some(End::LockedOut));
+                return Ok(Some(self.locked_out().await?));
             }
             if validation.attempts_left == 0 {
                 return Ok(Some(self.give_up(End::NotVerified).await?));
