@@ -181,6 +181,21 @@ pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Si
             ),
         );
     }
+    if let Some(smtp) = &config.smtp {
+        // Without web.public_url (checked when reminders are on) the link
+        // points at the HTTPS listener.
+        let portal = config
+            .web
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{}/", config.http.listen));
+        let mailer = touchtone_web::mail::ReminderMailer::new(&smtp.mail_settings(&portal)?)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        sinks.insert(
+            touchtone_service::enrolment::reminders::REMINDER_ACTION.to_owned(),
+            Arc::new(mailer),
+        );
+    }
     Ok(sinks)
 }
 
@@ -246,6 +261,7 @@ pub async fn start(
     drop(crate::scheduler::spawn_directory_syncs(
         config, &service, &cancel,
     ));
+    drop(crate::scheduler::spawn_reminders(config, &service, &cancel));
 
     let tls_files = match (
         &config.http.tls_cert,

@@ -1,5 +1,5 @@
 //! Periodic work inside `serve`: directory re-syncs on their configured
-//! interval.
+//! interval, and the reminder e-mail pass.
 
 use std::time::Duration;
 
@@ -54,4 +54,34 @@ pub fn spawn_directory_syncs(
             })
         })
         .collect()
+}
+
+/// How often the reminder pass looks for people to remind (each person
+/// still gets at most one per `enrolment.reminder_interval_days`).
+const REMINDER_PASS: Duration = Duration::from_secs(3600);
+
+/// With reminders on, queues due reminders now and every
+/// [`REMINDER_PASS`] until `cancel`. Every node may run it: a person's
+/// reminder is claimed with one conditional write.
+pub fn spawn_reminders(
+    config: &Config,
+    service: &Service,
+    cancel: &CancellationToken,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if config.enrolment.reminder_interval_days == 0 {
+        return None;
+    }
+    let service = service.clone();
+    let cancel = cancel.child_token();
+    Some(tokio::spawn(async move {
+        loop {
+            if let Err(e) = service.queue_reminders().await {
+                tracing::warn!(error = %e, "queueing reminder e-mails failed");
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(REMINDER_PASS) => {}
+            }
+        }
+    }))
 }

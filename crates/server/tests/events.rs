@@ -1,6 +1,8 @@
 //! Event actions end to end: signed webhooks to a real local receiver,
 //! retried with back-off and across a restart; command actions; failure
-//! events from a failing target beside a working one.
+//! events from a failing target beside a working one; reminder e-mails
+//! through a real SMTP server (aiosmtpd, STARTTLS required), sent once,
+//! across restarts, at most once per interval.
 
 mod common;
 
@@ -13,9 +15,11 @@ use common::*;
 use serde_json::{Value, json};
 use touchtone_core::secret::SecretString;
 use touchtone_server::config::{EventActionConfig, TargetConfig};
+use touchtone_server::config::{SmtpConfig, SmtpTls};
 use touchtone_service::admin::PersonRecord;
 use touchtone_service::people::{Account, Person};
 use touchtone_testkit::both_databases;
+use touchtone_testkit::smtp::SmtpServer;
 
 const WEBHOOK_SECRET: &str = "webhook-secret-for-tests";
 
@@ -221,4 +225,174 @@ both_databases! {
         let text = std::fs::read_to_string(&seen).unwrap();
         assert!(text.contains("ET_ADMIN_RESET_FAILURE") && text.contains("ET_ADMIN_RESET_SUCCESS"));
     }
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Reminders every 7 days through `smtp`, answers to confirm every 30.
+fn with_reminders(c: &mut touchtone_server::config::Config, smtp: &SmtpServer) {
+    c.smtp = Some(SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: smtp.port,
+        tls: SmtpTls::Starttls,
+        username: None,
+        password_file: None,
+        from: "Password reset <touchtone@example.test>".into(),
+        ca_file: Some(smtp.ca_file.clone()),
+        timeout_secs: 10,
+    });
+    c.enrolment.reminder_interval_days = 7;
+    c.enrolment.reconfirm_days = 30;
+    c.web.public_url = Some("https://touchtone.example.test/".into());
+}
+
+/// People with (or without) an address; enrolled or not is up to the test.
+async fn add_people(app: &TestApp, people: &[(&str, &str, Option<&str>)]) {
+    let records: Vec<PersonRecord> = people
+        .iter()
+        .map(|(id, name, mail)| PersonRecord {
+            person: Person {
+                id: (*id).into(),
+                display_name: (*name).into(),
+                department: "Ops".into(),
+                employee_number: None,
+                mail: mail.map(str::to_owned),
+                phone_numbers: vec![],
+                disabled: false,
+            },
+            accounts: vec![Account {
+                target: "local".into(),
+                account: (*id).into(),
+            }],
+        })
+        .collect();
+    app.service.import_people("test", &records).await.unwrap();
+}
+
+/// The reminder outbox rows: (attempts, delivered, last error).
+async fn reminder_rows(app: &TestApp) -> Vec<(i64, bool, Option<String>)> {
+    let mut conn = app.store.acquire().await.unwrap();
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT attempts, delivered_at, last_error FROM outbox WHERE action = '@reminder-mail' ORDER BY created_at",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(a, d, e)| (a, d.is_some(), e))
+        .collect()
+}
+
+/// Waits (moving the clock past back-offs) until `count` messages arrived
+/// and every reminder row is marked delivered.
+async fn delivered(app: &TestApp, smtp: &SmtpServer, count: usize) -> Vec<String> {
+    for _ in 0..300 {
+        let rows = reminder_rows(app).await;
+        if smtp.messages().len() >= count && rows.iter().all(|(_, d, _)| *d) {
+            return smtp.messages();
+        }
+        app.clock.advance(5_000);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{} of {count} reminders delivered: {:?}\n{}",
+        smtp.messages().len(),
+        reminder_rows(app).await,
+        smtp.log()
+    );
+}
+
+fn header<'a>(message: &'a str, name: &str) -> &'a str {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+        .unwrap_or_else(|| panic!("no {name} in {message}"))
+}
+
+both_databases! {
+    async fn reminders_are_sent_once_survive_restarts_and_wait_for_the_interval(db: Db) {
+        let db = new_db(db).await;
+        // The relay is down at first.
+        let mut smtp = SmtpServer::stopped();
+        let app = TestApp::spawn_with(&db, |c| with_reminders(c, &smtp)).await;
+        // nora is not enrolled; omar neither, but has no address; jsmith
+        // is enrolled (now with an address).
+        add_people(&app, &[("nora", "Nora Nüssli", Some("nora@example.test")), ("omar", "Omar", None)]).await;
+        add_people(&app, &[("jsmith", "John Smith", Some("jsmith@example.test"))]).await;
+        assert_eq!(app.service.queue_reminders().await.unwrap(), 1, "nora only");
+        for _ in 0..100 {
+            if reminder_rows(&app).await.iter().any(|(attempts, _, _)| *attempts > 0) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let rows = reminder_rows(&app).await;
+        assert_eq!(rows.len(), 1);
+        assert!(!rows[0].1 && rows[0].0 >= 1, "tried and failed while the relay is down: {rows:?}");
+        let (config, dir, clock) = app.stop().await;
+
+        // After a restart, with the relay up: delivered, once.
+        smtp.run();
+        let app = TestApp::start(config, dir, clock).await;
+        let messages = delivered(&app, &smtp, 1).await;
+        assert_eq!(messages.len(), 1);
+        let mail = &messages[0];
+        assert!(header(mail, "To").contains("<nora@example.test>"), "{mail}");
+        assert_eq!(header(mail, "Subject"), "Please enrol for the telephone password reset");
+        assert_eq!(header(mail, "Auto-Submitted"), "auto-generated");
+        assert!(mail.contains("https://touchtone.example.test/"), "{mail}");
+        assert!(mail.contains("N=C3=BCssli") || mail.contains("Nüssli"), "{mail}");
+        assert!(header(mail, "X-Peer").contains("127.0.0.1"), "{mail}");
+
+        // Within the interval, no second reminder.
+        assert_eq!(app.service.queue_reminders().await.unwrap(), 0);
+        // A month on: nora again, and jsmith's answers are due.
+        app.clock.advance(31 * DAY_MS);
+        assert_eq!(app.service.queue_reminders().await.unwrap(), 2);
+        let messages = delivered(&app, &smtp, 3).await;
+        let subjects: Vec<&str> = messages.iter().map(|m| header(m, "Subject")).collect();
+        assert!(subjects.contains(&"Please confirm your security answers"), "{subjects:?}");
+        let (config, dir, clock) = app.stop().await;
+
+        // A restart after delivery sends nothing again; a newcomer's
+        // reminder, queued after it, is the only new message.
+        let app = TestApp::start(config, dir, clock).await;
+        add_people(&app, &[("pia", "Pia", Some("pia@example.test"))]).await;
+        assert_eq!(app.service.queue_reminders().await.unwrap(), 1, "pia only");
+        let messages = delivered(&app, &smtp, 4).await;
+        assert_eq!(messages.len(), 4, "no reminder was sent twice");
+        let mut ids: Vec<&str> = messages.iter().map(|m| header(m, "Message-ID")).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 4);
+        assert!(header(&messages[3], "To").contains("<pia@example.test>"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_without_starttls_gets_no_mail() {
+    let db = new_db(touchtone_testkit::Db::Sqlite).await;
+    let plain = SmtpServer::start_without_tls();
+    let app = TestApp::spawn_with(&db, |c| with_reminders(c, &plain)).await;
+    add_people(&app, &[("nora", "Nora", Some("nora@example.test"))]).await;
+    assert_eq!(app.service.queue_reminders().await.unwrap(), 1);
+    let mut rows = reminder_rows(&app).await;
+    for _ in 0..100 {
+        if rows[0].0 > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        rows = reminder_rows(&app).await;
+    }
+    let (attempts, delivered, error) = &rows[0];
+    assert!(*attempts > 0 && !delivered, "{rows:?}");
+    assert!(
+        error
+            .as_deref()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("tls"),
+        "{error:?}"
+    );
+    assert!(plain.messages().is_empty(), "nothing was sent in clear");
 }

@@ -107,6 +107,10 @@ pub struct EnrolmentSettings {
     pub allow_own_question: bool,
     /// How long an enrolment PIN can be used.
     pub pin_valid_ms: i64,
+    /// At most one reminder e-mail per person in this long (0: none).
+    pub reminder_interval_ms: i64,
+    /// The language reminders are written in (`en`, `de`).
+    pub reminder_language: String,
 }
 
 impl Default for EnrolmentSettings {
@@ -118,6 +122,8 @@ impl Default for EnrolmentSettings {
             earliest_year: 1900,
             allow_own_question: true,
             pin_valid_ms: 72 * 3600 * 1000,
+            reminder_interval_ms: 0,
+            reminder_language: "en".to_owned(),
         }
     }
 }

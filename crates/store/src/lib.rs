@@ -32,6 +32,7 @@ pub mod phone_verifications;
 pub mod portal_sessions;
 pub mod questions;
 pub mod registered_phones;
+pub mod reminders;
 pub mod sessions;
 pub mod sign_in_failures;
 

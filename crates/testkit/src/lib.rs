@@ -8,7 +8,8 @@
 //! ([`ports`]: reserved across test processes, never bind-and-release).
 //!
 //! The programs come from Debian packages that `.ci/run` installs
-//! (`slapd ldap-utils`, `samba`, `sip-tester`, `baresip`); a test that
+//! (`slapd ldap-utils`, `samba`, `sip-tester`, `baresip`,
+//! `python3-aiosmtpd` for [`smtp`]); a test that
 //! needs one fails, never skips, when it is missing.
 
 pub mod baresip;
@@ -21,6 +22,7 @@ pub mod programs;
 pub mod samba;
 pub mod sipp;
 pub mod slapd;
+pub mod smtp;
 pub mod tones;
 
 pub use certs::TestCa;

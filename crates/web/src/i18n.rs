@@ -1,6 +1,6 @@
 //! The pages' languages: English and German, chosen by the person's
 //! switch on the page (a cookie), else by `Accept-Language`, else English.
-//! The texts are Fluent files (`locales/LANG/web.ftl`) compiled into the
+//! The texts are Fluent files (`locales/LANG/web.ftl`, `mail.ftl`) compiled into the
 //! binary; a test checks that every message exists in both.
 
 use std::borrow::{Borrow, Cow};
@@ -148,9 +148,19 @@ mod tests {
 
     #[test]
     fn every_message_exists_in_both_languages() {
-        let en_text = include_str!("../locales/en/web.ftl");
+        check_both(
+            include_str!("../locales/en/web.ftl"),
+            include_str!("../locales/de/web.ftl"),
+        );
+        check_both(
+            include_str!("../locales/en/mail.ftl"),
+            include_str!("../locales/de/mail.ftl"),
+        );
+    }
+
+    fn check_both(en_text: &str, de_text: &str) {
         let en = ids(en_text);
-        let de = ids(include_str!("../locales/de/web.ftl"));
+        let de = ids(de_text);
         assert!(!en.is_empty());
         assert_eq!(
             en, de,

@@ -13,8 +13,10 @@
 //! `templates/`, texts Fluent files in `locales/`.
 //!
 //! - [`portal`]: sign-in, the status page, enrolling answers.
+//! - [`mail`]: the reminder e-mails, in the same languages.
 
 pub mod i18n;
+pub mod mail;
 pub mod page;
 pub mod portal;
 pub mod security;

@@ -37,6 +37,10 @@ pub enum EnrolmentCommand {
     /// Issue a one-time PIN with which USER enrols by phone (replacing any
     /// earlier one). The PIN is printed once; only its hash is kept.
     Pin { user_id: String },
+    /// Queue reminder e-mails now to the people who are not enrolled or
+    /// are due to reconfirm (at most one per person per
+    /// `enrolment.reminder_interval_days`); the running server sends them.
+    Remind,
     /// Enrolled and not enrolled people by department.
     Report {
         /// As CSV (department,people,enrolled,not_enrolled,reconfirm_due).
@@ -106,6 +110,14 @@ pub async fn enrolment(config: &Path, cmd: EnrolmentCommand) -> anyhow::Result<(
                 "enrolment PIN for {user_id}: {} (single use, valid for {hours} hours)",
                 pin.expose_secret()
             );
+        }
+        EnrolmentCommand::Remind => {
+            let queued = service.queue_reminders().await?;
+            if service.settings().enrolment.reminder_interval_ms <= 0 {
+                println!("reminders are off (enrolment.reminder_interval_days = 0)");
+            } else {
+                println!("{queued} reminder e-mails queued");
+            }
         }
         EnrolmentCommand::Report { csv } => {
             let rows = service.enrolment_report().await?;

@@ -23,10 +23,12 @@ use touchtone_service::settings::{CallerIdCheck, KeypadAttribute, Settings};
 
 mod directory;
 mod ivr;
+mod mail;
 mod otp;
 mod web;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
 pub use ivr::{IvrBackendKind, IvrConfig, RemoteBackendConfig};
+pub use mail::{SmtpConfig, SmtpTls};
 pub use otp::{DialRule, OtpConfig};
 pub use web::{EnrolmentConfig, WebConfig};
 
@@ -72,6 +74,9 @@ pub struct Config {
     /// What people must enrol.
     #[serde(default)]
     pub enrolment: EnrolmentConfig,
+    /// The mail relay for reminder e-mails; absent: no mail.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -430,6 +435,19 @@ impl Config {
         self.otp.validate()?;
         self.web.validate()?;
         self.enrolment.validate()?;
+        if let Some(smtp) = &self.smtp {
+            smtp.validate()?;
+        }
+        if self.enrolment.reminder_interval_days > 0 {
+            if self.smtp.is_none() {
+                bail!("enrolment.reminder_interval_days needs an [smtp] section to send through");
+            }
+            if self.web.public_url.is_none() {
+                bail!(
+                    "enrolment.reminder_interval_days needs web.public_url, the portal's address for the e-mails"
+                );
+            }
+        }
         if let Some(region) = &self.verification.caller_id_region {
             region
                 .parse::<Region>()
@@ -786,5 +804,32 @@ mod tests {
         assert!(err.to_string().contains("idle_timeout_secs"), "{err}");
         let err = Config::from_toml("").unwrap_err();
         assert!(err.to_string().contains("tls_cert"), "{err}");
+    }
+
+    #[test]
+    fn mail_settings_refuse_clear_text_and_reminders_without_a_relay() {
+        let base = "[http]\nself_signed_dir = \"/x\"\n";
+        let smtp = "[smtp]\nhost = \"smtp.example.com\"\nfrom = \"Reset <r@example.com>\"\n";
+        let ok = Config::from_toml(&format!("{base}{smtp}")).unwrap();
+        let relay = ok.smtp.as_ref().unwrap();
+        assert_eq!((relay.port, relay.tls), (587, SmtpTls::Starttls));
+        let clear = smtp.replace("[smtp]\n", "[smtp]\ntls = \"none\"\n");
+        let err = Config::from_toml(&format!("{base}{clear}")).unwrap_err();
+        assert!(err.to_string().contains("smtp.tls"), "{err}");
+        let local = clear.replace("smtp.example.com", "127.0.0.1");
+        assert!(Config::from_toml(&format!("{base}{local}")).is_ok());
+        let remind = "[enrolment]\nreminder_interval_days = 7\n";
+        let err = Config::from_toml(&format!("{base}{remind}")).unwrap_err();
+        assert!(err.to_string().contains("[smtp]"), "{err}");
+        let err = Config::from_toml(&format!("{base}{remind}{smtp}")).unwrap_err();
+        assert!(err.to_string().contains("web.public_url"), "{err}");
+        let web = "[web]\npublic_url = \"https://reset.example.com/\"\n";
+        assert!(Config::from_toml(&format!("{base}{web}{remind}{smtp}")).is_ok());
+        let err = Config::from_toml(&format!(
+            "{base}{}{remind}{smtp}",
+            web.replace("https", "http")
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("web.public_url"), "{err}");
     }
 }

@@ -26,6 +26,9 @@ pub struct WebConfig {
     /// which sign-in waits.
     pub sign_in_max_failures: u32,
     pub sign_in_window_secs: u64,
+    /// The portal's address as people reach it (`https://touchtone.example.com/`),
+    /// for the links in e-mails.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -39,6 +42,7 @@ impl Default for WebConfig {
             reauth_secs: ms_to_secs(d.reauth_ms),
             sign_in_max_failures: d.max_failures,
             sign_in_window_secs: ms_to_secs(d.window_ms),
+            public_url: None,
         }
     }
 }
@@ -52,6 +56,11 @@ impl WebConfig {
         }
         if self.sign_in_max_failures == 0 || self.sign_in_window_secs == 0 {
             bail!("web: sign_in_max_failures and sign_in_window_secs must be at least 1");
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") && url.len() > "https://".len())
+        {
+            bail!("web.public_url must be the portal's https:// address, got {url:?}");
         }
         Ok(())
     }
@@ -83,6 +92,11 @@ pub struct EnrolmentConfig {
     pub allow_own_question: bool,
     /// How long an enrolment PIN (for enrolling by phone) can be used.
     pub pin_valid_hours: u64,
+    /// E-mail people who are not enrolled (or due to reconfirm) at most
+    /// this often; 0: never. Needs `[smtp]` and `web.public_url`.
+    pub reminder_interval_days: u64,
+    /// The language of the reminders: `en` or `de`.
+    pub reminder_language: String,
 }
 
 impl Default for EnrolmentConfig {
@@ -95,6 +109,8 @@ impl Default for EnrolmentConfig {
             earliest_year: d.earliest_year,
             allow_own_question: d.allow_own_question,
             pin_valid_hours: ms_to_secs(d.pin_valid_ms) / 3600,
+            reminder_interval_days: 0,
+            reminder_language: d.reminder_language,
         }
     }
 }
@@ -106,6 +122,9 @@ impl EnrolmentConfig {
         }
         if self.pin_valid_hours == 0 {
             bail!("enrolment.pin_valid_hours must be at least 1");
+        }
+        if !["en", "de"].contains(&self.reminder_language.as_str()) {
+            bail!("enrolment.reminder_language must be \"en\" or \"de\"");
         }
         if !(1800..=2100).contains(&self.earliest_year) {
             bail!("enrolment.earliest_year must be a year from 1800 to 2100");
@@ -121,6 +140,8 @@ impl EnrolmentConfig {
             earliest_year: self.earliest_year,
             allow_own_question: self.allow_own_question,
             pin_valid_ms: secs_to_ms(self.pin_valid_hours.saturating_mul(3600)),
+            reminder_interval_ms: secs_to_ms(self.reminder_interval_days.saturating_mul(86_400)),
+            reminder_language: self.reminder_language.clone(),
         }
     }
 }

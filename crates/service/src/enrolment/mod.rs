@@ -5,11 +5,13 @@
 //! - this file: the pool, and an operator enrolling one answer;
 //! - [`import`]: answers imported in bulk from another system;
 //! - [`report`]: who is enrolled, by person and by department;
+//! - [`reminders`]: reminder e-mails to those who are not (yet);
 //! - `rules`: what an answer is judged against, for every way of enrolling.
 //!
 //! (People enrol themselves through [`crate::portal`].)
 
 pub mod import;
+pub mod reminders;
 pub mod report;
 pub(crate) mod rules;
 

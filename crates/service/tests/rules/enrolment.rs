@@ -93,4 +93,35 @@ both_databases! {
             .map(|r| (r.department.clone(), r.people, r.enrolled, r.not_enrolled)).collect();
         assert_eq!(depts, vec![("QA".to_owned(), 3, 3, 0), ("Sales".to_owned(), 1, 0, 1)]);
     }
+
+    async fn reminders_go_once_per_interval_even_from_passes_at_once(db: Db) {
+        let h = Harness::start_with(db, |s| s.enrolment.reminder_interval_ms = 7 * 24 * 3600 * 1000).await;
+        let people: Vec<_> = (0..30).map(|i| touchtone_service::admin::PersonRecord {
+            person: touchtone_service::people::Person {
+                id: format!("p{i}"), display_name: format!("P {i}"), department: "Sales".into(),
+                employee_number: None,
+                // Every third has no address (and gets no reminder).
+                mail: (i % 3 != 0).then(|| format!("p{i}@example.test")),
+                phone_numbers: vec![], disabled: false,
+            },
+            accounts: vec![],
+        }).collect();
+        h.service.import_people("test", &people).await.unwrap();
+        // Two passes at once (two nodes, say) queue each reminder once.
+        let (a, b) = tokio::join!(h.service.queue_reminders(), h.service.queue_reminders());
+        assert_eq!(a.unwrap() + b.unwrap(), 20);
+        let mut conn = h.store.acquire().await.unwrap();
+        let (queued,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE action = '@reminder-mail'")
+            .fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(queued, 20);
+        let (payload,): (String,) = sqlx::query_as("SELECT payload FROM outbox WHERE action = '@reminder-mail' LIMIT 1")
+            .fetch_one(&mut *conn).await.unwrap();
+        let reminder: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        assert_eq!(reminder["reason"], "not_enrolled");
+        assert_eq!(reminder["questions_required"], 3);
+        drop(conn);
+        assert_eq!(h.service.queue_reminders().await.unwrap(), 0, "within the interval");
+        h.clock.advance(7 * 24 * 3600 * 1000 + 1);
+        assert_eq!(h.service.queue_reminders().await.unwrap(), 20, "after it");
+    }
 }

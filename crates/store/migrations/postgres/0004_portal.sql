@@ -88,3 +88,11 @@ CREATE TABLE activity (
     detail TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX activity_by_person ON activity (person_id, at);
+
+-- The last reminder e-mail queued for a person (not enrolled, or due to
+-- confirm their answers), so at most one goes out per interval.
+CREATE TABLE reminders (
+    person_id TEXT PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+    queued_at BIGINT NOT NULL,
+    reason TEXT NOT NULL
+);
