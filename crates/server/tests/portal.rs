@@ -130,13 +130,51 @@ async fn a_new_hire_enrols_in_the_portal_then_resets_by_phone() {
     );
 }
 
+/// Reads the script's output up to a line `PREFIX<rest>`; returns `rest`.
+async fn line_after(
+    stdout: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    prefix: &str,
+) -> String {
+    tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            let line = stdout
+                .next_line()
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("the script ended before {prefix}"));
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.to_owned();
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the script printed {prefix} in time"))
+}
+
+/// A sipp callee on `port` that answers one voice-OTP call and keys `code`.
+fn callee_keying(port: u16, code: &str) -> Sipp {
+    let keys = format!(
+        "<pause milliseconds=\"1500\"/>\n  <nop><action><exec play_dtmf=\"{code}#,120\"/></action></nop>\n"
+    );
+    let callee = scenario("otp_callee.xml").replace("<!--ACTIONS-->", &keys);
+    Sipp::start_on(port, &callee, None, 1, &[], &[])
+}
+
+/// jsmith registers a number (the page shows a code, a sipp callee keys
+/// it); with the second sign-in step on, signing in again then needs a
+/// call to that number, answered the same way; then the number is removed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_registers_a_phone_number_proved_by_a_call() {
     // The demo's voice-OTP calls go to a sipp callee on this port, started
     // once the page shows the code it must key.
     let trunk_port = ports::port();
     let trunk = format!("sip:127.0.0.1:{trunk_port}");
-    let demo = Demo::start_with(tempfile::tempdir().unwrap(), &["--trunk", &trunk], &[]).await;
+    let demo = Demo::start_with(
+        tempfile::tempdir().unwrap(),
+        &["--trunk", &trunk],
+        &[("TOUCHTONE_WEB__SIGN_IN_SECOND_FACTOR", "when_available")],
+    )
+    .await;
     let document: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(demo.dir.path().join("demo.json")).unwrap())
             .unwrap();
@@ -163,6 +201,7 @@ async fn a_person_registers_a_phone_number_proved_by_a_call() {
             // A national Pakistani number: the demo's region is PK.
             ("NUMBER", "0300 1234567".into()),
             ("E164", "+923001234567".into()),
+            ("SECOND_FACTOR", "1".into()),
         ],
     )
     .stdin(Stdio::piped())
@@ -172,26 +211,12 @@ async fn a_person_registers_a_phone_number_proved_by_a_call() {
     .expect("run node");
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let code = tokio::time::timeout(Duration::from_secs(120), async {
-        loop {
-            let line = stdout
-                .next_line()
-                .await
-                .unwrap()
-                .expect("the script showed a code");
-            if let Some(code) = line.strip_prefix("CODE ") {
-                return code.to_owned();
-            }
-        }
-    })
-    .await
-    .expect("the page showed the code in time");
-    let keys = format!(
-        "<pause milliseconds=\"1500\"/>\n  <nop><action><exec play_dtmf=\"{code}#,120\"/></action></nop>\n"
-    );
-    let callee = scenario("otp_callee.xml").replace("<!--ACTIONS-->", &keys);
-    let sipp = Sipp::start_on(trunk_port, &callee, None, 1, &[], &[]);
-    stdin.write_all(b"READY\n").await.unwrap();
+    for (prefix, ready) in [("CODE ", "READY\n"), ("SIGN-IN CODE ", "READY\n")] {
+        let code = line_after(&mut stdout, prefix).await;
+        let sipp = callee_keying(trunk_port, &code);
+        stdin.write_all(ready.as_bytes()).await.unwrap();
+        assert_sipp_ok(sipp, Duration::from_secs(120), &demo.log()).await;
+    }
     let mut rest = Vec::new();
     let finished = tokio::time::timeout(Duration::from_secs(150), async {
         while let Ok(Some(line)) = stdout.next_line().await {
@@ -209,7 +234,17 @@ async fn a_person_registers_a_phone_number_proved_by_a_call() {
         String::from_utf8_lossy(&finished.stderr),
         demo.log()
     );
-    assert_sipp_ok(sipp, Duration::from_secs(30), &demo.log()).await;
     demo.wait_for_event("ET_PHONE_ADDED", "jsmith").await;
     demo.wait_for_event("ET_PHONE_REMOVED", "jsmith").await;
+    let signed_in: Vec<serde_json::Value> = demo
+        .events()
+        .into_iter()
+        .filter(|e| e["type"] == "ET_PORTAL_SIGN_IN" && e["user_id"] == "jsmith")
+        .collect();
+    assert!(
+        signed_in
+            .iter()
+            .any(|e| e["detail"]["second_factor"] == "phone"),
+        "the second sign-in was confirmed by the call: {signed_in:?}"
+    );
 }

@@ -77,6 +77,24 @@ pub struct PortalSettings {
     pub window_ms: i64,
     /// Entries of the person's activity the status page shows.
     pub activity_shown: i64,
+    /// Whether signing in also needs a call to the person's phone.
+    pub second_factor: SecondFactor,
+}
+
+/// The portal's optional second sign-in step: after the password,
+/// touchtone calls one of the person's numbers (voice OTP, verify mode)
+/// and the person keys the code the page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SecondFactor {
+    /// The password alone.
+    #[default]
+    Off,
+    /// For people with a registered (proved) number; others sign in with
+    /// the password alone.
+    WhenAvailable,
+    /// For everyone: a registered number, else one from the directory;
+    /// people with neither cannot sign in until the helpdesk adds one.
+    Required,
 }
 
 impl Default for PortalSettings {
@@ -88,6 +106,7 @@ impl Default for PortalSettings {
             max_failures: 5,
             window_ms: 15 * 60 * 1000,
             activity_shown: 20,
+            second_factor: SecondFactor::Off,
         }
     }
 }

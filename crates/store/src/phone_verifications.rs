@@ -20,15 +20,42 @@ pub struct PhoneVerification {
     pub finished_at: Option<i64>,
     /// `verified`, or the call's final status, or `expired`.
     pub outcome: Option<String>,
+    /// What proving the number is for.
+    pub purpose: ProofPurpose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofPurpose {
+    /// Adding the number to the person's registered ones.
+    Register,
+    /// The second step of a sign-in.
+    SignIn,
+}
+
+impl ProofPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProofPurpose::Register => "register",
+            ProofPurpose::SignIn => "sign_in",
+        }
+    }
+
+    fn parse(s: &str) -> ProofPurpose {
+        if s == "sign_in" {
+            ProofPurpose::SignIn
+        } else {
+            ProofPurpose::Register
+        }
+    }
 }
 
 const COLUMNS: &str =
-    "id, person_id, number, code, call_id, created_at, expires_at, finished_at, outcome";
+    "id, person_id, number, code, call_id, created_at, expires_at, finished_at, outcome, purpose";
 
 pub async fn create(conn: &mut AnyConnection, v: &PhoneVerification) -> Result<()> {
     sqlx::query(
-        "INSERT INTO phone_verifications (id, person_id, number, code, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO phone_verifications (id, person_id, number, code, created_at, expires_at, purpose) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&v.id)
     .bind(&v.person_id)
@@ -36,6 +63,7 @@ pub async fn create(conn: &mut AnyConnection, v: &PhoneVerification) -> Result<(
     .bind(&v.code)
     .bind(v.created_at)
     .bind(v.expires_at)
+    .bind(v.purpose.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -65,6 +93,7 @@ pub async fn get(
             expires_at: r.try_get("expires_at")?,
             finished_at: r.try_get("finished_at")?,
             outcome: r.try_get("outcome")?,
+            purpose: ProofPurpose::parse(&r.try_get::<String, _>("purpose")?),
         })
     })
     .transpose()

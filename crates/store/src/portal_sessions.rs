@@ -19,12 +19,14 @@ pub struct PortalSession {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub authenticated_at: i64,
+    /// The phone proof the sign-in still waits for (the second factor).
+    pub second_factor: Option<String>,
 }
 
 pub async fn create(conn: &mut AnyConnection, digest: &str, session: &PortalSession) -> Result<()> {
     sqlx::query(
-        "INSERT INTO portal_sessions (digest, person_id, client_ip, csrf, created_at, last_seen_at, authenticated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO portal_sessions (digest, person_id, client_ip, csrf, created_at, last_seen_at, authenticated_at, second_factor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(digest)
     .bind(&session.person_id)
@@ -33,6 +35,7 @@ pub async fn create(conn: &mut AnyConnection, digest: &str, session: &PortalSess
     .bind(session.created_at)
     .bind(session.last_seen_at)
     .bind(session.authenticated_at)
+    .bind(&session.second_factor)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -50,7 +53,7 @@ pub async fn touch(
     let row = sqlx::query(
         "UPDATE portal_sessions SET last_seen_at = $1 WHERE digest = $2 AND ended_at IS NULL \
          AND last_seen_at > $3 AND created_at > $4 \
-         RETURNING person_id, client_ip, csrf, created_at, last_seen_at, authenticated_at",
+         RETURNING person_id, client_ip, csrf, created_at, last_seen_at, authenticated_at, second_factor",
     )
     .bind(now)
     .bind(digest)
@@ -66,9 +69,40 @@ pub async fn touch(
             created_at: r.try_get("created_at")?,
             last_seen_at: r.try_get("last_seen_at")?,
             authenticated_at: r.try_get("authenticated_at")?,
+            second_factor: r.try_get("second_factor")?,
         })
     })
     .transpose()
+}
+
+/// The sign-in waiting for proof `proof_id` is complete; returns whether
+/// a session was waiting for it.
+pub async fn second_factor_done(
+    conn: &mut AnyConnection,
+    proof_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE portal_sessions SET second_factor = NULL, authenticated_at = $1, last_seen_at = $1 \
+         WHERE second_factor = $2 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(proof_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends the sign-in that waited for proof `proof_id` (the call failed).
+pub async fn end_waiting_for(conn: &mut AnyConnection, proof_id: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE portal_sessions SET ended_at = $1 WHERE second_factor = $2 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(proof_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records that the password was given again.

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use anyhow::bail;
 use serde::Deserialize;
-use touchtone_service::settings::{EnrolmentSettings, PortalSettings};
+use touchtone_service::settings::{EnrolmentSettings, PortalSettings, SecondFactor};
 
 use super::secs_to_ms;
 
@@ -29,6 +29,18 @@ pub struct WebConfig {
     /// The portal's address as people reach it (`https://touchtone.example.com/`),
     /// for the links in e-mails.
     pub public_url: Option<String>,
+    /// A second sign-in step, a call to the person's phone: `off`,
+    /// `when_available` (people with a registered number) or `required`.
+    pub sign_in_second_factor: SecondFactorConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorConfig {
+    #[default]
+    Off,
+    WhenAvailable,
+    Required,
 }
 
 impl Default for WebConfig {
@@ -43,6 +55,7 @@ impl Default for WebConfig {
             sign_in_max_failures: d.max_failures,
             sign_in_window_secs: ms_to_secs(d.window_ms),
             public_url: None,
+            sign_in_second_factor: SecondFactorConfig::Off,
         }
     }
 }
@@ -72,6 +85,11 @@ impl WebConfig {
             reauth_ms: secs_to_ms(self.reauth_secs),
             max_failures: self.sign_in_max_failures,
             window_ms: secs_to_ms(self.sign_in_window_secs),
+            second_factor: match self.sign_in_second_factor {
+                SecondFactorConfig::Off => SecondFactor::Off,
+                SecondFactorConfig::WhenAvailable => SecondFactor::WhenAvailable,
+                SecondFactorConfig::Required => SecondFactor::Required,
+            },
             ..PortalSettings::default()
         }
     }

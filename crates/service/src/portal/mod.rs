@@ -13,17 +13,21 @@
 //!   a reason when weak.
 //! - [`phones`]: registering phone numbers, each proved by a voice-OTP
 //!   call that asks for the code the page shows.
+//! - [`second_factor`]: the optional second sign-in step, the same kind
+//!   of call to one of the person's numbers.
 //!
 //! A person acts only on themselves: every function takes the session's
 //! token and finds the person from it, never a person ID from the page.
 
 pub mod answers;
 pub mod phones;
+pub mod second_factor;
 pub mod sign_in;
 pub mod status;
 
 pub use answers::{AnswerChoice, AnswerProblem, EnrolmentForm, FormQuestion};
 pub use phones::{PhoneProblem, PhoneProof, ProofState};
+pub use second_factor::PendingSignIn;
 pub use sign_in::{PortalSession, SignedIn};
 pub use status::{Activity, PhoneNumber, PortalStatus};
 
@@ -55,6 +59,14 @@ pub enum PortalError {
     /// A number cannot be proved.
     #[error("the number cannot be registered: {0:?}")]
     Phone(PhoneProblem),
+    /// The sign-in waits for its second factor (the call to the person's
+    /// phone): nothing else may be done with the session yet.
+    #[error("the sign-in is not complete: answer the call first")]
+    SecondFactorPending,
+    /// The second factor is required and the person has no number to
+    /// call: only the helpdesk can help.
+    #[error("no phone number to confirm the sign-in with")]
+    NoSecondFactor,
     /// No such thing of this person's (a proof of someone else, say).
     #[error("not found")]
     NotFound,

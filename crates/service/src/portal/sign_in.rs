@@ -25,7 +25,7 @@ use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::people::{self as person_rows, Person as PersonRow};
 use touchtone_store::portal_sessions::{self, PortalSession as SessionRow};
-use touchtone_store::{lockouts, sign_in_failures};
+use touchtone_store::{lockouts, phone_verifications, sign_in_failures};
 use touchtone_targets::TargetError;
 
 use super::{DOOR, PortalError};
@@ -52,6 +52,9 @@ pub struct PortalSession {
 pub struct SignedIn {
     pub token: SessionToken,
     pub session: PortalSession,
+    /// The call still to answer before the session may be used (the
+    /// second factor), with the code to show; `None`: signed in.
+    pub second_factor: Option<super::PhoneProof>,
 }
 
 impl Service {
@@ -79,30 +82,48 @@ impl Service {
         };
         match (person, outcome, locked) {
             (Some(person), Checked::Right, false) => {
-                let (token, row) = new_session(&person, caller, now);
+                let factor = self.second_factor_for(caller, &person, now).await?;
+                let (token, mut row) = new_session(&person, caller, now);
+                row.second_factor = factor.as_ref().map(|p| p.id.clone());
                 let mut tx = self.store().begin().await?;
+                if let Some(proof) = &factor {
+                    phone_verifications::create(&mut tx, proof).await?;
+                }
                 portal_sessions::create(&mut tx, &token.digest().0, &row).await?;
-                let event = EventRouter::event(
-                    EventType::PortalSignIn,
-                    Some(&person.id),
-                    DOOR,
-                    json!({"door": DOOR, "ip": caller.ip.to_string()}),
-                    now,
-                );
-                self.events().emit(&mut tx, &event).await?;
+                if factor.is_none() {
+                    let event = EventRouter::event(
+                        EventType::PortalSignIn,
+                        Some(&person.id),
+                        DOOR,
+                        json!({"door": DOOR, "ip": caller.ip.to_string()}),
+                        now,
+                    );
+                    self.events().emit(&mut tx, &event).await?;
+                }
+                let outcome = if factor.is_some() {
+                    "second_factor_pending"
+                } else {
+                    "ok"
+                };
                 append_audit(
                     &mut tx,
                     DOOR,
                     "portal_sign_in",
                     &person.id,
-                    "ok",
+                    outcome,
                     json!({"ip": caller.ip.to_string()}),
                     now,
                 )
                 .await?;
                 commit(tx).await?;
                 let session = session_view(&person, &row, now, self);
-                Ok(SignedIn { token, session })
+                let second_factor =
+                    factor.map(|p| super::phones::proof_view(&p, super::ProofState::Ready));
+                Ok(SignedIn {
+                    token,
+                    session,
+                    second_factor,
+                })
             }
             (person, outcome, _) => {
                 self.refuse_sign_in(caller, login, person.as_ref(), outcome, now)
@@ -183,11 +204,25 @@ impl Service {
         Ok(())
     }
 
-    /// The session and its person, or `SessionEnded`.
+    /// The session and its person, or `SessionEnded` (or
+    /// `SecondFactorPending` while the sign-in waits for its call).
     pub(crate) async fn live_session(
         &self,
         token: &str,
     ) -> Result<(PortalSession, PersonRow), PortalError> {
+        let (row, person) = self.session_row(token).await?;
+        if row.second_factor.is_some() {
+            return Err(PortalError::SecondFactorPending);
+        }
+        Ok((session_view(&person, &row, self.now(), self), person))
+    }
+
+    /// The open session of `token`, seen now, whatever its second factor;
+    /// ended (and `SessionEnded`) when its person was locked or disabled.
+    pub(super) async fn session_row(
+        &self,
+        token: &str,
+    ) -> Result<(SessionRow, PersonRow), PortalError> {
         let digest = parse_token(token)?.digest().0;
         let now = self.now();
         let settings = &self.settings().portal;
@@ -210,7 +245,7 @@ impl Service {
         };
         drop(conn);
         match person {
-            Some(person) if usable => Ok((session_view(&person, &row, now, self), person)),
+            Some(person) if usable => Ok((row, person)),
             _ => {
                 let mut tx = self.store().begin().await?;
                 portal_sessions::end(&mut tx, &digest, now).await?;
@@ -392,6 +427,7 @@ fn new_session(person: &PersonRow, caller: &Caller, now: i64) -> (SessionToken, 
         created_at: now,
         last_seen_at: now,
         authenticated_at: now,
+        second_factor: None,
     };
     (token, row)
 }

@@ -10,6 +10,7 @@
 //! - `enrolment`: answers imported in bulk, and the enrolment report.
 //! - `phone_enrolment`: enrolling by phone with a one-time PIN, and the
 //!   enrolment policy (required answers, reconfirmation).
+//! - `second_factor`: the portal's optional call to the person's phone.
 //! - `portal`: the self-service portal's sign-in, sessions and enrolment.
 
 mod enrolment;
@@ -19,4 +20,5 @@ mod journal;
 mod lockout;
 mod phone_enrolment;
 mod portal;
+mod second_factor;
 mod sessions;

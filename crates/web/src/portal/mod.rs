@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `GET /` | the status page (signed in), else to `/sign-in` |
 //! | `GET, POST /sign-in` | signing in with one's own password |
+//! | `GET /sign-in/verify`, `POST /sign-in/verify/call` | the second step: a call to the person's phone |
 //! | `POST /sign-out` | signing out |
 //! | `GET, POST /answers` | choosing questions and enrolling answers |
 //! | `GET, POST /phones` | registered numbers; starting to add one |
@@ -14,6 +15,7 @@
 
 mod answers;
 mod phones;
+mod second_factor;
 mod sign_in;
 mod status;
 
@@ -33,6 +35,8 @@ pub fn routes() -> Router<Service> {
     Router::new()
         .route("/", get(status::show))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-in/verify", get(second_factor::show))
+        .route("/sign-in/verify/call", post(second_factor::call))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/reauth", post(sign_in::reauthenticate))
         .route("/answers", get(answers::form).post(answers::submit))
@@ -52,6 +56,7 @@ async fn session(service: &Service, ctx: &Ctx) -> Result<(String, PortalSession)
     match service.portal_session(&ctx.caller, &token).await {
         Ok(session) => Ok((token, session)),
         Err(PortalError::SessionEnded) => Err(page::see_other("/sign-in?ended=1")),
+        Err(PortalError::SecondFactorPending) => Err(page::see_other("/sign-in/verify")),
         Err(e) => Err(failure(ctx, e)),
     }
 }
@@ -60,6 +65,7 @@ async fn session(service: &Service, ctx: &Ctx) -> Result<(String, PortalSession)
 fn failure(ctx: &Ctx, error: PortalError) -> Response {
     match error {
         PortalError::SessionEnded => page::see_other("/sign-in?ended=1"),
+        PortalError::SecondFactorPending => page::see_other("/sign-in/verify"),
         other => {
             tracing::error!(error = %other, "a portal request failed");
             page::unavailable(ctx)

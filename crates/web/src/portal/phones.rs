@@ -197,8 +197,8 @@ fn proof_page(
 }
 
 #[derive(serde::Deserialize)]
-pub struct TokenOnly {
-    csrf: Option<String>,
+pub(super) struct TokenOnly {
+    pub(super) csrf: Option<String>,
 }
 
 /// "Call me now".
@@ -262,7 +262,7 @@ pub async fn remove(
     }
 }
 
-fn problem_text(tr: &Tr, problem: &PhoneProblem) -> String {
+pub(super) fn problem_text(tr: &Tr, problem: &PhoneProblem) -> String {
     match problem {
         PhoneProblem::NotANumber => tr.t("phone-not-a-number"),
         PhoneProblem::NotCallable => tr.t("phone-not-callable"),
@@ -273,7 +273,7 @@ fn problem_text(tr: &Tr, problem: &PhoneProblem) -> String {
 }
 
 /// A voice-OTP status in words.
-fn call_status(tr: &Tr, status: &str) -> String {
+pub(super) fn call_status(tr: &Tr, status: &str) -> String {
     let id = match status {
         "queued" | "dialing" => "call-queued",
         "ringing" => "call-ringing",

@@ -87,7 +87,12 @@ pub async fn submit(
         .await
     {
         Ok(signed_in) => {
-            let mut response = page::see_other("/");
+            let next = if signed_in.second_factor.is_some() {
+                "/sign-in/verify"
+            } else {
+                "/"
+            };
+            let mut response = page::see_other(next);
             let headers = response.headers_mut();
             headers.append(
                 header::SET_COOKIE,
@@ -113,6 +118,13 @@ pub async fn submit(
             Some(ctx.tr.t("sign-in-throttled")),
             None,
         ),
+        Err(PortalError::NoSecondFactor) => sign_in_page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            form.login,
+            Some(ctx.tr.t("second-factor-none")),
+            None,
+        ),
         Err(e) => super::failure(&ctx, e),
     }
 }
@@ -130,17 +142,25 @@ pub async fn sign_out(
 ) -> Response {
     let mut response = page::see_other("/sign-in");
     if let Some(token) = &ctx.session {
-        match service.portal_session(&ctx.caller, token).await {
-            Ok(session) => {
-                if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-                    return page::forbidden(&ctx);
-                }
-                if let Err(e) = service.portal_sign_out(&ctx.caller, token).await {
-                    return super::failure(&ctx, e);
-                }
-            }
-            Err(PortalError::SessionEnded) => {}
+        // A sign-in still waiting for its call can be given up too.
+        let csrf = match service.portal_session(&ctx.caller, token).await {
+            Ok(session) => Some(session.csrf),
+            Err(PortalError::SecondFactorPending) => service
+                .portal_second_factor(&ctx.caller, token)
+                .await
+                .ok()
+                .flatten()
+                .map(|pending| pending.csrf),
+            Err(PortalError::SessionEnded) => None,
             Err(e) => return super::failure(&ctx, e),
+        };
+        if let Some(csrf) = csrf {
+            if !security::form_token_matches(form.csrf.as_deref(), &csrf) {
+                return page::forbidden(&ctx);
+            }
+            if let Err(e) = service.portal_sign_out(&ctx.caller, token).await {
+                return super::failure(&ctx, e);
+            }
         }
     }
     response.headers_mut().append(
