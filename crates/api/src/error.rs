@@ -29,6 +29,12 @@ pub enum ErrorCode {
     SessionRevoked,
     /// The user was not verified in this session.
     NotVerified,
+    /// The user proved some factors in this session, but the verification
+    /// policy needs more for this operation (the message names them).
+    VerificationIncomplete,
+    /// The factor asked for is not one the person has enrolled (or not
+    /// one this server offers).
+    FactorUnavailable,
     /// The voice-OTP destination guard refused the number.
     DestinationRefused,
     UnknownUser,
@@ -87,6 +93,8 @@ impl ErrorCode {
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::SessionRevoked => "session_revoked",
             ErrorCode::NotVerified => "not_verified",
+            ErrorCode::VerificationIncomplete => "verification_incomplete",
+            ErrorCode::FactorUnavailable => "factor_unavailable",
             ErrorCode::DestinationRefused => "destination_refused",
             ErrorCode::UnknownUser => "unknown_user",
             ErrorCode::UnknownChallenge => "unknown_challenge",
@@ -125,7 +133,9 @@ impl ErrorCode {
             | ErrorCode::InvalidSession
             | ErrorCode::SessionExpired
             | ErrorCode::SessionRevoked => 401,
-            ErrorCode::NotVerified | ErrorCode::DestinationRefused => 403,
+            ErrorCode::NotVerified
+            | ErrorCode::VerificationIncomplete
+            | ErrorCode::DestinationRefused => 403,
             ErrorCode::UnknownUser
             | ErrorCode::UnknownChallenge
             | ErrorCode::UnknownAccount
@@ -134,6 +144,7 @@ impl ErrorCode {
             | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::ChallengeUsed
+            | ErrorCode::FactorUnavailable
             | ErrorCode::NotEnrolled
             | ErrorCode::ReconfirmRequired
             | ErrorCode::NoAccounts
@@ -202,7 +213,7 @@ impl ErrorBody {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 35] = [
+    const ALL: [ErrorCode; 37] = [
         ErrorCode::BadRequest,
         ErrorCode::MalformedJson,
         ErrorCode::AnswersMismatch,
@@ -211,6 +222,8 @@ mod tests {
         ErrorCode::SessionExpired,
         ErrorCode::SessionRevoked,
         ErrorCode::NotVerified,
+        ErrorCode::VerificationIncomplete,
+        ErrorCode::FactorUnavailable,
         ErrorCode::DestinationRefused,
         ErrorCode::UnknownUser,
         ErrorCode::UnknownChallenge,

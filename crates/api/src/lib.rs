@@ -8,6 +8,7 @@
 //!   knowing its HTTP status, and the error body `{"error": {…}}`.
 //! - [`functions`]: the eight remote-API functions (`Login` … `Logout`).
 //! - [`enrolment`]: enrolling by phone with a one-time PIN.
+//! - [`factors`]: factors beyond questions (TOTP) and the policy's state.
 //! - [`calls`]: voice OTP: `/api/v1/calls` and the reference's
 //!   `/outbound.cgi` answer.
 //!
@@ -21,6 +22,7 @@
 pub mod calls;
 pub mod enrolment;
 pub mod error;
+pub mod factors;
 pub mod functions;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};

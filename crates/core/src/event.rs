@@ -44,10 +44,16 @@ pub enum EventType {
     /// A person removed a phone number they had registered.
     #[serde(rename = "ET_PHONE_REMOVED")]
     PhoneRemoved,
+    /// A person set up an authenticator app (TOTP), confirmed with a code.
+    #[serde(rename = "ET_AUTHENTICATOR_ADDED")]
+    AuthenticatorAdded,
+    /// A person removed their authenticator app.
+    #[serde(rename = "ET_AUTHENTICATOR_REMOVED")]
+    AuthenticatorRemoved,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 13] = [
         EventType::AdminResetSuccess,
         EventType::AdminResetFailure,
         EventType::AdminUnlockSuccess,
@@ -59,6 +65,8 @@ impl EventType {
         EventType::PortalSignIn,
         EventType::PhoneAdded,
         EventType::PhoneRemoved,
+        EventType::AuthenticatorAdded,
+        EventType::AuthenticatorRemoved,
     ];
 
     /// The wire name, e.g. `ET_ADMIN_RESET_SUCCESS`.
@@ -75,6 +83,8 @@ impl EventType {
             EventType::PortalSignIn => "ET_PORTAL_SIGN_IN",
             EventType::PhoneAdded => "ET_PHONE_ADDED",
             EventType::PhoneRemoved => "ET_PHONE_REMOVED",
+            EventType::AuthenticatorAdded => "ET_AUTHENTICATOR_ADDED",
+            EventType::AuthenticatorRemoved => "ET_AUTHENTICATOR_REMOVED",
         }
     }
 

@@ -32,6 +32,7 @@ pub mod phone;
 pub mod question;
 pub mod secret;
 pub mod session_token;
+pub mod totp;
 
 /// Milliseconds since the Unix epoch; the one time unit of the domain.
 pub type UnixMillis = i64;

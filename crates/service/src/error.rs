@@ -43,6 +43,11 @@ pub enum ServiceError {
     UserLocked,
     #[error("the user has not been verified in this session")]
     NotVerified,
+    /// The factors still missing, as the policy names them.
+    #[error("the verification policy also needs: {}", .0.join(", "))]
+    VerificationIncomplete(Vec<String>),
+    #[error("{0}")]
+    FactorUnavailable(String),
     #[error("the user has no account {0}")]
     UnknownAccount(String),
     #[error("the user has no accounts to act on")]
@@ -91,6 +96,8 @@ impl ServiceError {
             ServiceError::UnknownEnrolment => ErrorCode::UnknownEnrolment,
             ServiceError::UserLocked => ErrorCode::UserLocked,
             ServiceError::NotVerified => ErrorCode::NotVerified,
+            ServiceError::VerificationIncomplete(_) => ErrorCode::VerificationIncomplete,
+            ServiceError::FactorUnavailable(_) => ErrorCode::FactorUnavailable,
             ServiceError::UnknownAccount(_) => ErrorCode::UnknownAccount,
             ServiceError::NoAccounts => ErrorCode::NoAccounts,
             ServiceError::PasswordPolicy(_) => ErrorCode::PasswordPolicy,

@@ -33,6 +33,8 @@ struct Inner {
     pool: rayon::ThreadPool,
     /// A hash of a random value, verified in place of a missing one.
     dummy_hash: String,
+    /// Seals secrets under a key derived from the same pepper.
+    sealer: crate::sealing::Sealer,
 }
 
 impl Hasher {
@@ -52,8 +54,10 @@ impl Hasher {
             .hash_password(b"touchtone dummy value", &dummy_salt)
             .expect("hashing a constant with valid params succeeds")
             .to_string();
+        let sealer = crate::sealing::Sealer::from_pepper(&pepper);
         Self {
             inner: Arc::new(Inner {
+                sealer,
                 pepper,
                 params,
                 permits: Semaphore::new(threads * 4),
@@ -61,6 +65,12 @@ impl Hasher {
                 dummy_hash,
             }),
         }
+    }
+
+    /// Seals secrets the service reads back (TOTP secrets) under a key
+    /// derived from the pepper.
+    pub fn sealer(&self) -> &crate::sealing::Sealer {
+        &self.inner.sealer
     }
 
     fn peppered(&self) -> Result<Argon2<'_>, ServiceError> {

@@ -35,10 +35,12 @@ pub mod directory_sync;
 pub mod enrolment;
 pub mod error;
 pub mod events;
+pub mod factors;
 pub mod hashing;
 pub mod otp;
 pub mod people;
 pub mod portal;
+pub mod sealing;
 mod session_gate;
 pub mod settings;
 

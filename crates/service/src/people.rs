@@ -247,3 +247,65 @@ pub(crate) async fn is_locked(
         .await?
         .is_some_and(|lock| lock.holds_at(now)))
 }
+
+/// How one attempt at a secret (answers, a PIN, a code) went, under the
+/// intruder lockout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Judged {
+    /// The person is locked: the attempt was not even considered.
+    Locked,
+    /// This session has used its attempts for the person: not considered.
+    NoAttemptsLeft,
+    /// Right; `attempts_left` as before it.
+    Right { attempts_left: u32 },
+    /// Wrong, and counted (every door's failures count together).
+    Wrong { attempts_left: u32, locked: bool },
+}
+
+impl Service {
+    /// Judges an attempt for `person` in the call's transaction: checks the
+    /// lock and the session's attempts, and counts a wrong one.
+    pub(crate) async fn judge_attempt(
+        &self,
+        call: &mut crate::session_gate::CallTx,
+        person: &PersonRow,
+        right: bool,
+    ) -> Result<Judged, ServiceError> {
+        let now = call.now;
+        lockouts::serialize_person(call.conn(), &person.id).await?;
+        if is_locked(call.conn(), person, now).await? {
+            return Ok(Judged::Locked);
+        }
+        let session_id = call.session.id.clone();
+        let (left, session_failures, window_failures) = self
+            .attempts_left(call.conn(), person, &session_id, now)
+            .await?;
+        if left == 0 {
+            return Ok(Judged::NoAttemptsLeft);
+        }
+        if right {
+            return Ok(Judged::Right {
+                attempts_left: left,
+            });
+        }
+        let actor = call.session.api_user.clone();
+        let number = call.session.calling_number.clone();
+        let attempt = Attempt {
+            session_id: &session_id,
+            door: call.caller.door.as_str(),
+            caller_number: number.as_deref(),
+        };
+        let locked = self
+            .record_failure(call.conn(), person, &attempt, &actor, now)
+            .await?;
+        let policy = &self.settings().lockout;
+        Ok(Judged::Wrong {
+            attempts_left: if locked {
+                0
+            } else {
+                policy.attempts_left(session_failures + 1, window_failures + 1)
+            },
+            locked,
+        })
+    }
+}

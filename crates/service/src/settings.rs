@@ -60,6 +60,8 @@ pub struct Settings {
     pub portal: PortalSettings,
     /// What enrolment asks of people.
     pub enrolment: EnrolmentSettings,
+    /// Which factors each operation needs, and for whom.
+    pub verification: crate::factors::VerificationSettings,
 }
 
 /// The portal's sessions and sign-in throttle.
@@ -174,6 +176,7 @@ impl Default for Settings {
             otp: crate::otp::OtpSettings::default(),
             portal: PortalSettings::default(),
             enrolment: EnrolmentSettings::default(),
+            verification: crate::factors::VerificationSettings::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Challenges: the questions chosen for one caller in one session. Only
-//! answers to a recorded challenge are accepted, so a client cannot pick
-//! the questions it likes.
+//! Challenges: the questions chosen for one caller in one session (or
+//! another factor asked for, such as a TOTP code). Only answers to a
+//! recorded challenge are accepted, so a client cannot pick the questions
+//! it likes, and each challenge is answered once.
 
 use sqlx::{AnyConnection, Row};
 
@@ -11,6 +12,9 @@ pub struct Challenge {
     pub id: String,
     pub session_id: String,
     pub person_id: String,
+    /// `"questions"`, or the other factor asked for (`"totp"`).
+    pub factor: String,
+    /// The questions asked (none for another factor).
     pub question_ids: Vec<String>,
     pub created_at: i64,
     pub expires_at: i64,
@@ -20,8 +24,8 @@ pub struct Challenge {
 pub async fn create(conn: &mut AnyConnection, challenge: &Challenge) -> Result<()> {
     let ids = serde_json::to_string(&challenge.question_ids).expect("a list of strings serialises");
     sqlx::query(
-        "INSERT INTO challenges (id, session_id, person_id, question_ids, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO challenges (id, session_id, person_id, question_ids, created_at, expires_at, factor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&challenge.id)
     .bind(&challenge.session_id)
@@ -29,6 +33,7 @@ pub async fn create(conn: &mut AnyConnection, challenge: &Challenge) -> Result<(
     .bind(ids)
     .bind(challenge.created_at)
     .bind(challenge.expires_at)
+    .bind(&challenge.factor)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -36,7 +41,7 @@ pub async fn create(conn: &mut AnyConnection, challenge: &Challenge) -> Result<(
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Challenge>> {
     let row = sqlx::query(
-        "SELECT id, session_id, person_id, question_ids, created_at, expires_at, completed_at FROM challenges WHERE id = $1",
+        "SELECT id, session_id, person_id, question_ids, created_at, expires_at, completed_at, factor FROM challenges WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -47,6 +52,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Challenge>
         id: r.try_get("id")?,
         session_id: r.try_get("session_id")?,
         person_id: r.try_get("person_id")?,
+        factor: r.try_get("factor")?,
         question_ids: serde_json::from_str(&ids)
             .map_err(|e| StoreError::Corrupt(format!("question_ids of a challenge: {e}")))?,
         created_at: r.try_get("created_at")?,

@@ -33,8 +33,10 @@ pub mod portal_sessions;
 pub mod questions;
 pub mod registered_phones;
 pub mod reminders;
+pub mod session_factors;
 pub mod sessions;
 pub mod sign_in_failures;
+pub mod totp_secrets;
 
 pub use db::{Backend, Store, StoreOptions};
 pub use error::StoreError;

@@ -19,12 +19,14 @@ use touchtone_core::event::EventType;
 use touchtone_core::lockout::LockoutPolicy;
 use touchtone_core::password::PasswordPolicy;
 use touchtone_core::phone::Region;
+use touchtone_service::factors::VerificationSettings;
 use touchtone_service::settings::{CallerIdCheck, KeypadAttribute, Settings};
 
 mod directory;
 mod ivr;
 mod mail;
 mod otp;
+mod policy;
 mod web;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
 pub use ivr::{IvrBackendKind, IvrConfig, RemoteBackendConfig};
@@ -191,6 +193,10 @@ pub struct VerificationConfig {
     pub caller_id_check: bool,
     /// ISO 3166 region for numbers written without a country code.
     pub caller_id_region: Option<String>,
+    /// The issuer people's authenticator apps show beside the login.
+    pub totp_issuer: String,
+    /// `[[verification.policies]]`: factors per operation and person.
+    pub policies: Vec<policy::PolicyConfig>,
 }
 
 impl Default for VerificationConfig {
@@ -205,6 +211,8 @@ impl Default for VerificationConfig {
             lockout_secs: u64::try_from(lockout.lockout_ms / 1000).unwrap_or(1800),
             caller_id_check: false,
             caller_id_region: None,
+            totp_issuer: "touchtone".into(),
+            policies: Vec::new(),
         }
     }
 }
@@ -453,6 +461,10 @@ impl Config {
                 .parse::<Region>()
                 .map_err(|e| anyhow::anyhow!("verification.caller_id_region: {e}"))?;
         }
+        policy::validate(&self.verification.policies)?;
+        if self.verification.totp_issuer.contains(':') {
+            bail!("verification.totp_issuer must not contain ':'");
+        }
         if self.verification.questions_per_challenge == 0 {
             bail!("verification.questions_per_challenge must be at least 1");
         }
@@ -614,6 +626,15 @@ impl Config {
             },
             portal: self.web.settings(),
             enrolment: self.enrolment.settings(),
+            verification: VerificationSettings {
+                policies: self
+                    .verification
+                    .policies
+                    .iter()
+                    .map(policy::PolicyConfig::policy)
+                    .collect(),
+                totp_issuer: self.verification.totp_issuer.clone(),
+            },
         }
     }
 }
@@ -631,6 +652,38 @@ mod tests {
 
     fn example() -> String {
         EXAMPLE.replace("{data_dir}", "/var/lib/touchtone")
+    }
+
+    /// The commented policy example, uncommented, is valid and becomes
+    /// the service's policy; a factor touchtone does not offer, or an empty
+    /// requirement, is refused with the key.
+    #[test]
+    fn the_commented_policy_example_is_valid() {
+        let text = example();
+        let start = text.find("# [[verification.policies]]").unwrap();
+        let end = start + text[start..].find("\n\n").unwrap();
+        let block: String = text[start..end]
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let text = format!("{}{block}{}", &text[..start], &text[end..]);
+        let config = Config::from_toml(&text).unwrap();
+        let policies = config.settings().verification.policies;
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0].name, "it-staff");
+        use touchtone_service::factors::Factor;
+        assert_eq!(
+            policies[0].require,
+            vec![vec![Factor::Questions], vec![Factor::Totp]]
+        );
+        assert_eq!(policies[0].fallback, Some(vec![vec![Factor::Questions]]));
+
+        let unknown = text.replace("[\"totp\"]]", "[\"radius\"]]");
+        let err = format!("{:#}", Config::from_toml(&unknown).unwrap_err());
+        assert!(err.contains("radius") && err.contains("totp"), "{err}");
+        let empty = text.replace("require = [[\"questions\"], [\"totp\"]]", "require = [[]]");
+        let err = format!("{:#}", Config::from_toml(&empty).unwrap_err());
+        assert!(err.contains("it-staff") && err.contains("require"), "{err}");
     }
 
     /// The commented directory examples, uncommented, form a valid config;

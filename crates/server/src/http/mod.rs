@@ -10,6 +10,7 @@
 mod enrolment;
 mod error;
 mod extract;
+mod factors;
 mod handlers;
 pub mod openapi;
 pub(crate) mod otp;
@@ -59,6 +60,9 @@ pub fn router(service: Service, config: &HttpConfig, pages: Option<Router>) -> R
         .route("/api/v1/UserEnrolmentStart", post(enrolment::start))
         .route("/api/v1/UserEnrolmentCheck", post(enrolment::check))
         .route("/api/v1/UserEnrolmentSubmit", post(enrolment::submit))
+        .route("/api/v1/UserFactorsGet", post(factors::get))
+        .route("/api/v1/UserFactorChallenge", post(factors::challenge))
+        .route("/api/v1/UserFactorVerify", post(factors::verify))
         .route(
             "/outbound.cgi",
             get(otp::outbound_get).post(otp::outbound_post),

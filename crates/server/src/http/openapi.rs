@@ -4,11 +4,12 @@
 
 use touchtone_api::calls::*;
 use touchtone_api::enrolment::*;
+use touchtone_api::factors::*;
 use touchtone_api::functions::*;
 use touchtone_api::{ErrorBody, ErrorCode, ErrorDetail};
 use utoipa::OpenApi;
 
-use super::{enrolment, handlers, otp};
+use super::{enrolment, factors, handlers, otp};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +31,9 @@ Voice OTP: /api/v1/calls (HTTP Basic as an API user) queues a call that speaks a
         enrolment::start,
         enrolment::check,
         enrolment::submit,
+        factors::get,
+        factors::challenge,
+        factors::verify,
         otp::create_call,
         otp::list_calls,
         otp::get_call,
@@ -66,6 +70,13 @@ Voice OTP: /api/v1/calls (HTTP Basic as an API user) queues a call that speaks a
         UserEnrolmentCheckResponse,
         UserEnrolmentSubmitRequest,
         UserEnrolmentSubmitResponse,
+        UserFactorsGetRequest,
+        UserFactorsGetResponse,
+        OperationFactors,
+        UserFactorChallengeRequest,
+        UserFactorChallengeResponse,
+        UserFactorVerifyRequest,
+        UserFactorVerifyResponse,
         CallMode,
         CreateCallRequest,
         CallAccepted,

@@ -24,6 +24,7 @@ use touchtone_targets::{ResetOptions, TargetError, UnlockOutcome};
 
 use super::Rotated;
 use crate::events::EventRouter;
+use crate::factors;
 use crate::people::{active_person, is_locked};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
@@ -203,8 +204,26 @@ impl Service {
             .await?
             .is_some_and(|u| u.privileged);
         if !privileged {
-            if call.session.verified_person.as_deref() != Some(person.id.as_str()) {
+            let wanted = match operation {
+                Operation::SetPassword(_) => factors::Operation::Reset,
+                Operation::Unlock => factors::Operation::Unlock,
+            };
+            let session_id = call.session.id.clone();
+            let verified = call.session.verified_person.clone();
+            let status = self
+                .factor_status(
+                    call.conn(),
+                    &session_id,
+                    verified.as_deref(),
+                    &person,
+                    wanted,
+                )
+                .await?;
+            if status.proved.is_empty() {
                 return Err(ServiceError::NotVerified);
+            }
+            if !status.met() {
+                return Err(ServiceError::VerificationIncomplete(status.missing_names()));
             }
             // A lock set after verification (an attack through another
             // door) still stops the reset.

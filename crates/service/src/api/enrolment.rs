@@ -20,13 +20,13 @@ use touchtone_core::keypad::KeypadDigits;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::questions::{self, Question as QuestionRow};
-use touchtone_store::{enrolment_pins, lockouts, people, sessions};
+use touchtone_store::{enrolment_pins, people, sessions};
 
 use super::Rotated;
 use super::verification::Answer;
 use crate::enrolment::rules::Judge;
 use crate::events::EventRouter;
-use crate::people::{Attempt, active_person, is_locked};
+use crate::people::{Judged, active_person, is_locked};
 use crate::session_gate::CallTx;
 use crate::{Caller, Service, ServiceError};
 
@@ -121,45 +121,30 @@ impl Service {
         right: bool,
     ) -> Result<EnrolmentStart, ServiceError> {
         let now = call.now;
-        lockouts::serialize_person(call.conn(), &person.id).await?;
-        if is_locked(call.conn(), person, now).await? {
-            return Err(ServiceError::UserLocked);
-        }
-        let session_id = call.session.id.clone();
-        let (left, session_failures, window_failures) = self
-            .attempts_left(call.conn(), person, &session_id, now)
-            .await?;
-        if left == 0 {
-            return Ok(EnrolmentStart {
-                accepted: false,
-                attempts_left: 0,
-                locked: false,
-                offer: None,
-            });
-        }
-        if !right {
-            let actor = call.session.api_user.clone();
-            let number = call.session.calling_number.clone();
-            let attempt = Attempt {
-                session_id: &session_id,
-                door: call.caller.door.as_str(),
-                caller_number: number.as_deref(),
-            };
-            let locked = self
-                .record_failure(call.conn(), person, &attempt, &actor, now)
-                .await?;
-            let policy = &self.settings().lockout;
-            return Ok(EnrolmentStart {
-                accepted: false,
-                attempts_left: if locked {
-                    0
-                } else {
-                    policy.attempts_left(session_failures + 1, window_failures + 1)
-                },
+        let left = match self.judge_attempt(call, person, right).await? {
+            Judged::Locked => return Err(ServiceError::UserLocked),
+            Judged::NoAttemptsLeft => {
+                return Ok(EnrolmentStart {
+                    accepted: false,
+                    attempts_left: 0,
+                    locked: false,
+                    offer: None,
+                });
+            }
+            Judged::Wrong {
+                attempts_left,
                 locked,
-                offer: None,
-            });
-        }
+            } => {
+                return Ok(EnrolmentStart {
+                    accepted: false,
+                    attempts_left,
+                    locked,
+                    offer: None,
+                });
+            }
+            Judged::Right { attempts_left } => attempts_left,
+        };
+        let session_id = call.session.id.clone();
         let id = uuid::Uuid::new_v4().to_string();
         enrolment_pins::open_enrolment(
             call.conn(),

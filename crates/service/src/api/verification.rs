@@ -17,10 +17,11 @@ use touchtone_core::question::select_questions;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_core::session_token::SessionToken;
 use touchtone_store::challenges::{self, Challenge};
-use touchtone_store::{lockouts, people, questions, sessions};
+use touchtone_store::{lockouts, people, questions, session_factors, sessions};
 
 use super::Rotated;
-use crate::people::{Attempt, active_person, is_locked, known_numbers};
+use crate::factors::Factor;
+use crate::people::{Attempt, Judged, active_person, is_locked, known_numbers};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
 
@@ -138,6 +139,7 @@ impl Service {
             id: uuid::Uuid::new_v4().to_string(),
             session_id: call.session.id.clone(),
             person_id: person.id.clone(),
+            factor: "questions".into(),
             question_ids: chosen.iter().map(|q| q.id.clone()).collect(),
             created_at: now,
             expires_at: now + self.settings().challenge_ttl_ms,
@@ -223,7 +225,7 @@ impl Service {
         };
         let challenge = challenges::get(&mut conn, challenge_id)
             .await?
-            .filter(|c| c.session_id == session.id);
+            .filter(|c| c.session_id == session.id && c.factor == Factor::Questions.as_str());
         let hashes = match &challenge {
             Some(c) => questions::answer_hashes(&mut conn, &c.person_id).await?,
             None => Vec::new(),
@@ -309,57 +311,47 @@ impl Service {
         if challenge.expires_at <= now {
             return Err(ServiceError::ChallengeExpired);
         }
-        lockouts::serialize_person(call.conn(), &challenge.person_id).await?;
         let person = active_person(call.conn(), &challenge.person_id).await?;
-        let policy = &self.settings().lockout;
-        if is_locked(call.conn(), &person, now).await? {
-            return Ok(Validation {
+        match self.judge_attempt(call, &person, all_right).await? {
+            Judged::Locked => Ok(Validation {
                 valid: false,
                 attempts_left: 0,
                 locked: true,
-            });
-        }
-        let session_id = call.session.id.clone();
-        let (attempts_left, session_failures, window_failures) = self
-            .attempts_left(call.conn(), &person, &session_id, now)
-            .await?;
-        if attempts_left == 0 {
+            }),
             // This session has used its attempts: the answers are not even
             // considered, right or wrong.
-            return Ok(Validation {
+            Judged::NoAttemptsLeft => Ok(Validation {
                 valid: false,
                 attempts_left: 0,
                 locked: false,
-            });
-        }
-        if all_right {
-            challenges::complete(call.conn(), &challenge.id, now).await?;
-            sessions::set_verified(call.conn(), &session_id, &person.id, now).await?;
-            return Ok(Validation {
-                valid: true,
+            }),
+            Judged::Right { attempts_left } => {
+                let session_id = call.session.id.clone();
+                challenges::complete(call.conn(), &challenge.id, now).await?;
+                sessions::set_verified(call.conn(), &session_id, &person.id, now).await?;
+                session_factors::record(
+                    call.conn(),
+                    &session_id,
+                    &person.id,
+                    Factor::Questions.as_str(),
+                    now,
+                )
+                .await?;
+                Ok(Validation {
+                    valid: true,
+                    attempts_left,
+                    locked: false,
+                })
+            }
+            Judged::Wrong {
                 attempts_left,
-                locked: false,
-            });
+                locked,
+            } => Ok(Validation {
+                valid: false,
+                attempts_left,
+                locked,
+            }),
         }
-        let actor = call.session.api_user.clone();
-        let calling_number = call.session.calling_number.clone();
-        let attempt = Attempt {
-            session_id: &session_id,
-            door: call.caller.door.as_str(),
-            caller_number: calling_number.as_deref(),
-        };
-        let locked = self
-            .record_failure(call.conn(), &person, &attempt, &actor, now)
-            .await?;
-        Ok(Validation {
-            valid: false,
-            attempts_left: if locked {
-                0
-            } else {
-                policy.attempts_left(session_failures + 1, window_failures + 1)
-            },
-            locked,
-        })
     }
 
     async fn count_failure_alone(

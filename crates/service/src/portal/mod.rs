@@ -13,6 +13,8 @@
 //!   a reason when weak.
 //! - [`phones`]: registering phone numbers, each proved by a voice-OTP
 //!   call that asks for the code the page shows.
+//! - [`authenticator`]: setting up an authenticator app (TOTP), by QR
+//!   code, confirmed with one code.
 //! - [`second_factor`]: the optional second sign-in step, the same kind
 //!   of call to one of the person's numbers.
 //!
@@ -20,12 +22,14 @@
 //! token and finds the person from it, never a person ID from the page.
 
 pub mod answers;
+pub mod authenticator;
 pub mod phones;
 pub mod second_factor;
 pub mod sign_in;
 pub mod status;
 
 pub use answers::{AnswerChoice, AnswerProblem, EnrolmentForm, FormQuestion};
+pub use authenticator::{AuthenticatorView, PendingAuthenticator};
 pub use phones::{PhoneProblem, PhoneProof, ProofState};
 pub use second_factor::PendingSignIn;
 pub use sign_in::{PortalSession, SignedIn};
@@ -77,5 +81,33 @@ pub enum PortalError {
 impl From<touchtone_store::StoreError> for PortalError {
     fn from(e: touchtone_store::StoreError) -> Self {
         PortalError::Service(e.into())
+    }
+}
+
+impl crate::Service {
+    /// Records a change a person made in the portal, now, in the change's
+    /// transaction: the event (with the door, the address and `detail`)
+    /// and the audit row of `action`.
+    pub(crate) async fn record_change(
+        &self,
+        tx: &mut touchtone_store::AnyConnection,
+        caller: &crate::Caller,
+        person_id: &str,
+        event_type: touchtone_core::event::EventType,
+        action: &str,
+        mut detail: serde_json::Value,
+    ) -> Result<(), ServiceError> {
+        let now = self.now();
+        detail["door"] = DOOR.into();
+        detail["ip"] = caller.ip.to_string().into();
+        let event = crate::events::EventRouter::event(
+            event_type,
+            Some(person_id),
+            DOOR,
+            detail.clone(),
+            now,
+        );
+        self.events().emit(tx, &event).await?;
+        crate::session_gate::append_audit(tx, DOOR, action, person_id, "ok", detail, now).await
     }
 }

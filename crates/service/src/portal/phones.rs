@@ -231,26 +231,17 @@ impl Service {
         if !session.recently_authenticated {
             return Err(PortalError::ReauthRequired);
         }
-        let now = self.now();
         let mut tx = self.store().begin().await?;
         let removed = registered_phones::remove(&mut tx, &person.id, number).await?;
         if removed {
-            let event = EventRouter::event(
-                EventType::PhoneRemoved,
-                Some(&person.id),
-                DOOR,
-                json!({"door": DOOR, "number": number, "ip": caller.ip.to_string()}),
-                now,
-            );
-            self.events().emit(&mut tx, &event).await?;
-            append_audit(
+            let number = json!({"number": number});
+            self.record_change(
                 &mut tx,
-                DOOR,
-                "portal_phone_remove",
+                caller,
                 &person.id,
-                "ok",
-                json!({"number": number, "ip": caller.ip.to_string()}),
-                now,
+                EventType::PhoneRemoved,
+                "portal_phone_remove",
+                number,
             )
             .await?;
         }

@@ -10,10 +10,12 @@
 //! - `enrolment`: answers imported in bulk, and the enrolment report.
 //! - `phone_enrolment`: enrolling by phone with a one-time PIN, and the
 //!   enrolment policy (required answers, reconfirmation).
+//! - `factors`: the TOTP factor and the verification policy.
 //! - `second_factor`: the portal's optional call to the person's phone.
 //! - `portal`: the self-service portal's sign-in, sessions and enrolment.
 
 mod enrolment;
+mod factors;
 mod gate;
 mod harness;
 mod journal;

@@ -21,10 +21,7 @@ CREATE TABLE portal_sessions (
     created_at BIGINT NOT NULL,
     last_seen_at BIGINT NOT NULL,
     authenticated_at BIGINT NOT NULL,
-    ended_at BIGINT,
-    -- The phone proof (phone_verifications.id) this sign-in still waits
-    -- for, when the second factor is on; NULL once signed in fully.
-    second_factor TEXT
+    ended_at BIGINT
 );
 CREATE INDEX portal_sessions_by_person ON portal_sessions (person_id);
 
@@ -56,9 +53,7 @@ CREATE TABLE phone_verifications (
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     finished_at BIGINT,
-    outcome TEXT,
-    -- 'register' (a number being added) or 'sign_in' (a second factor).
-    purpose TEXT NOT NULL DEFAULT 'register'
+    outcome TEXT
 );
 CREATE INDEX phone_verifications_by_person ON phone_verifications (person_id, created_at);
 

@@ -101,6 +101,8 @@ fn activity_row(tr: &Tr, a: &Activity) -> ActivityRow {
         Some(EventType::PortalSignIn) => (tr.t("activity-sign-in"), false),
         Some(EventType::PhoneAdded) => (tr.t("activity-phone-added"), false),
         Some(EventType::PhoneRemoved) => (tr.t("activity-phone-removed"), false),
+        Some(EventType::AuthenticatorAdded) => (tr.t("activity-authenticator-added"), false),
+        Some(EventType::AuthenticatorRemoved) => (tr.t("activity-authenticator-removed"), true),
         None => (tr.t("activity-other"), false),
     };
     let door = match a.door.as_str() {
