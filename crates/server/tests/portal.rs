@@ -104,7 +104,11 @@ async fn a_new_hire_enrols_in_the_portal_then_resets_by_phone() {
     )
     .await;
     let scanned = report["scans"].as_array().unwrap().len();
-    assert!(scanned >= 9, "every page was scanned: {report}");
+    assert!(scanned >= 12, "every page was scanned: {report}");
+    assert!(
+        report["totp_key"].as_str().is_some_and(|k| k.len() == 40),
+        "an authenticator app was set up: {report}"
+    );
     let keys: Vec<String> = answers.iter().map(|(_, a)| map_to_keypad(a)).collect();
     assert_eq!(
         report["keys"],

@@ -14,6 +14,7 @@
 //! | `GET /language` | the language switch (a cookie; then back) |
 
 mod answers;
+mod authenticator;
 mod phones;
 mod second_factor;
 mod sign_in;
@@ -40,6 +41,10 @@ pub fn routes() -> Router<Service> {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/reauth", post(sign_in::reauthenticate))
         .route("/answers", get(answers::form).post(answers::submit))
+        .route("/authenticator", get(authenticator::show))
+        .route("/authenticator/begin", post(authenticator::begin))
+        .route("/authenticator/confirm", post(authenticator::confirm))
+        .route("/authenticator/remove", post(authenticator::remove))
         .route("/phones", get(phones::list).post(phones::start))
         .route("/phones/remove", post(phones::remove))
         .route("/phones/{id}", get(phones::proof))

@@ -22,6 +22,8 @@ struct StatusPage {
     enrolled_now: bool,
     activity: Vec<ActivityRow>,
     phones: Vec<(String, String)>,
+    /// When the authenticator app was set up, if it is.
+    authenticator_since: Option<String>,
 }
 
 /// One line of the activity table, in words.
@@ -52,6 +54,10 @@ pub async fn show(
         Ok(status) => status,
         Err(e) => return super::failure(&ctx, e),
     };
+    let authenticator_since = match service.portal_authenticator(&token).await {
+        Ok(view) => view.confirmed_at.map(page::when),
+        Err(e) => return super::failure(&ctx, e),
+    };
     let tr = ctx.tr;
     let activity = status
         .activity
@@ -75,6 +81,7 @@ pub async fn show(
         status,
         activity,
         phones,
+        authenticator_since,
     };
     page::render(StatusCode::OK, &page)
 }

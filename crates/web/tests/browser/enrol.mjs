@@ -9,7 +9,32 @@
 // LOGIN, PASSWORD, ANSWERS (JSON [[question_id, answer], ...]: what to
 // enrol, in slot order), SCREENSHOTS (a directory, optional).
 // Prints a JSON report as its last line; exits 1 with the reason on failure.
+import { createHmac } from "node:crypto";
 import { launch, scan, shot, expect } from "./browser.mjs";
+
+/// RFC 4648 base32 (the key the page shows, spaces ignored) to bytes.
+function base32(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of text.replace(/\s+/g, "").toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    if (v < 0) throw new Error(`not base32: ${c}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/// The RFC 6238 code (SHA-1, 6 digits, 30 s) an authenticator app shows now.
+function totp(key, ms = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 30000)));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const o = h[19] & 15;
+  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1000000).padStart(6, "0");
+}
 
 const base = process.env.BASE;
 const login = process.env.LOGIN;
@@ -149,6 +174,36 @@ async function main() {
     await shot(page, "portal-status-de", report);
     await page.getByRole("link", { name: "English" }).click();
     step("German and back");
+
+    // An authenticator app: scan (here: read the key under the picture),
+    // confirm with a wrong code (refused), then the app's current code.
+    await page.getByRole("link", { name: "Set up or change your app" }).click();
+    await page.waitForURL(`${base}/authenticator`);
+    await page.getByRole("button", { name: "Show the code to scan" }).click();
+    await page.getByRole("img", { name: "A QR code to scan with your authenticator app" }).waitFor();
+    await scan(page, "authenticator (scan)", report);
+    await shot(page, "portal-authenticator-scan", report);
+    const key = base32(await page.locator("#authenticator-key").innerText());
+    expect(key.length === 20, `a 160-bit key, got ${key.length} bytes`);
+    const right = totp(key);
+    await page.getByLabel("Code from the app").fill(right === "000000" ? "111111" : "000000");
+    const [wrongCode] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/authenticator/confirm")),
+      page.getByRole("button", { name: "Confirm" }).click(),
+    ]);
+    expect(wrongCode.status() === 422, `a wrong code is 422, got ${wrongCode.status()}`);
+    await page.getByRole("alert").filter({ hasText: "That is not the code" }).waitFor();
+    await scan(page, "authenticator (wrong code)", report);
+    await page.getByLabel("Code from the app").fill(totp(key));
+    await Promise.all([page.waitForURL(`${base}/authenticator?added=1`), page.getByRole("button", { name: "Confirm" }).click()]);
+    await page.getByRole("status").filter({ hasText: "Your authenticator app is set up." }).waitFor();
+    await scan(page, "authenticator (set up)", report);
+    await shot(page, "portal-authenticator-set-up", report);
+    report.totp_key = key.toString("hex");
+    await page.getByRole("link", { name: "Back to your status" }).click();
+    await page.getByText(/^Set up \d/).waitFor();
+    await page.getByRole("cell", { name: "Authenticator app set up" }).first().waitFor();
+    step("authenticator app set up");
 
     // Signing out ends the session: the old cookie no longer opens a page.
     const token = (await context.cookies()).find((c) => c.name === "__Host-tt-portal").value;
