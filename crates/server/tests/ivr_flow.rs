@@ -689,3 +689,136 @@ async fn answers_too_old_are_explained_and_the_call_transferred() {
     assert!(line.heard("prompt:answers-expired"));
     assert!(!line.heard("prompt:answer-question"));
 }
+
+/// A policy that makes every reset need questions and an authenticator
+/// code (unlocks: questions alone).
+fn totp_for_resets(c: &mut touchtone_server::config::Config) {
+    use touchtone_server::config::policy::{FactorName, OperationName, PolicyConfig};
+    c.verification.policies = vec![PolicyConfig {
+        name: "totp-resets".into(),
+        operations: vec![OperationName::Reset],
+        departments: Vec::new(),
+        require: vec![vec![FactorName::Questions], vec![FactorName::Totp]],
+        fallback: None,
+    }];
+}
+
+/// ivrtest sets up an authenticator app in the portal (the key the page
+/// shows, confirmed with its code); returns the app.
+async fn ivrtest_app(app: &TestApp) -> touchtone_core::totp::TotpSecret {
+    use touchtone_service::{Caller, Door};
+    let password = SecretString::from("Ivr!Test2468".to_owned());
+    app.service
+        .set_account_password("test", "local", "ivrtest", &password)
+        .await
+        .unwrap();
+    let portal = Caller {
+        ip: "127.0.0.1".parse().unwrap(),
+        door: Door::Portal,
+    };
+    let signed_in = app
+        .service
+        .portal_sign_in(&portal, "ivrtest", password)
+        .await
+        .unwrap();
+    let token = signed_in.token.reveal().to_owned();
+    let shown = app
+        .service
+        .portal_authenticator_begin(&portal, &token)
+        .await
+        .unwrap();
+    let key: String = shown.pending.unwrap().key.split_whitespace().collect();
+    let bytes = data_encoding::BASE32_NOPAD.decode(key.as_bytes()).unwrap();
+    let secret = touchtone_core::totp::TotpSecret::from_bytes(bytes).unwrap();
+    let code = secret.code_at(now_secs(app));
+    assert!(
+        app.service
+            .portal_authenticator_confirm(&portal, &token, &code)
+            .await
+            .unwrap()
+    );
+    secret
+}
+
+fn now_secs(app: &TestApp) -> u64 {
+    use touchtone_service::clock::Clock;
+    u64::try_from(app.clock.now_ms() / 1000).unwrap()
+}
+
+/// A code that is not `right`.
+fn other_code(right: &str) -> &'static str {
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+#[tokio::test]
+async fn a_reset_asks_for_the_authenticator_code_the_policy_needs() {
+    let db = new_db(Db::Sqlite).await;
+    let app = TestApp::spawn_with(&db, totp_for_resets).await;
+    let secret = ivrtest_app(&app).await;
+    for (name, backend) in [
+        ("in process", in_process(&app)),
+        ("remote", remote(&app, API_PASSWORD)),
+    ] {
+        // A new time step for each call: a code is accepted once.
+        app.clock.advance(30_000);
+        let right = secret.code_at(now_secs(&app));
+        let line = script(&[
+            &ivrtest_verified(),
+            &[
+                keys("1"),
+                keys(&format!("{}#", other_code(&right))),
+                keys(&format!("{right}#")),
+                keys("1"),
+            ],
+        ]);
+        let (outcome, line) = call(backend, quick(), line).await;
+        assert_eq!(
+            outcome.end,
+            End::Completed,
+            "{name}: {:#?}",
+            line.transcript
+        );
+        assert_eq!(outcome.reset, Some(true), "{name}");
+        assert!(line.heard("prompt:enter-totp"), "{name}");
+        assert!(
+            line.heard("prompt:verification-failed"),
+            "{name}: the wrong code first"
+        );
+        assert!(
+            app.service
+                .check_account_password(
+                    "local",
+                    "ivrtest",
+                    &SecretString::from(last_password(&line))
+                )
+                .await
+                .unwrap(),
+            "{name}: the password read out was set"
+        );
+    }
+    // An unlock needs questions only: no code is asked.
+    let line = script(&[&ivrtest_verified(), &[keys("2")]]);
+    let (outcome, line) = call(in_process(&app), quick(), line).await;
+    assert_eq!(outcome.end, End::Completed, "{:#?}", line.transcript);
+    assert!(!line.heard("prompt:enter-totp"));
+    assert_eq!(open_ivr_sessions(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_caller_without_the_factor_is_told_and_transferred() {
+    let db = new_db(Db::Sqlite).await;
+    let app = TestApp::spawn_with(&db, totp_for_resets).await;
+    let line = script(&[&ivrtest_verified(), &[keys("1")]]);
+    let (outcome, line) = call(in_process(&app), with_helpdesk(), line).await;
+    assert_eq!(outcome.end, End::Transferred, "{:#?}", line.transcript);
+    assert!(line.heard("prompt:factor-unavailable"));
+    assert!(
+        !line.heard("prompt:new-password-is"),
+        "no password was read"
+    );
+    assert_eq!(operations(&app).await, 0, "nothing was attempted");
+}

@@ -9,7 +9,9 @@ use touchtone_service::api::{
 };
 use touchtone_service::{Caller, Door, Service, ServiceError};
 
-use super::{Backend, BackendError, BackendSession, CallContext};
+use super::{Backend, BackendError, BackendSession, CallContext, FactorsNeeded};
+use touchtone_core::secret::ExposeSecret;
+use touchtone_service::factors::api::FactorsView;
 
 pub struct InProcess {
     service: Service,
@@ -105,6 +107,45 @@ impl BackendSession for InProcessSession {
         let r = self
             .service
             .answers_validate(&self.caller, &token, challenge_id, answers)
+            .await;
+        self.rotate(r)
+    }
+
+    async fn factors(&mut self, user_id: &str) -> Result<FactorsNeeded, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .factors_get(&self.caller, &token, user_id)
+            .await;
+        let view = self.rotate(r)?;
+        Ok(FactorsNeeded {
+            enrolled: FactorsView::names(&view.enrolled),
+            operations: view.operations_wire(),
+        })
+    }
+
+    async fn factor_challenge(
+        &mut self,
+        user_id: &str,
+        factor: &str,
+    ) -> Result<String, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .factor_challenge(&self.caller, &token, user_id, factor)
+            .await;
+        Ok(self.rotate(r)?.challenge_id)
+    }
+
+    async fn factor_verify(
+        &mut self,
+        challenge_id: &str,
+        code: SecretString,
+    ) -> Result<Validation, BackendError> {
+        let token = self.token()?;
+        let r = self
+            .service
+            .factor_verify(&self.caller, &token, challenge_id, code.expose_secret())
             .await;
         self.rotate(r)
     }

@@ -16,6 +16,7 @@ use std::net::IpAddr;
 
 use async_trait::async_trait;
 use touchtone_api::ErrorCode;
+pub use touchtone_api::factors::OperationFactors;
 use touchtone_core::secret::SecretString;
 use touchtone_service::api::{
     AccountResult, Answer, ChallengeView, EnrolmentStart, RandomPassword, UserMatch, Validation,
@@ -32,6 +33,22 @@ pub struct CallContext {
     pub peer_ip: IpAddr,
     /// The calling number (From's user part), as the trunk gave it.
     pub caller_number: Option<String>,
+}
+
+/// What `UserFactorsGet` said, as the flow needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactorsNeeded {
+    /// Factors the person has set up (`questions`, `totp`).
+    pub enrolled: Vec<String>,
+    pub operations: Vec<OperationFactors>,
+}
+
+impl FactorsNeeded {
+    /// The state of `operation` (`reset`, `unlock`); an operation the
+    /// server did not name needs nothing more.
+    pub fn of(&self, operation: &str) -> Option<&OperationFactors> {
+        self.operations.iter().find(|o| o.operation == operation)
+    }
 }
 
 /// Why a backend call failed.
@@ -137,6 +154,21 @@ pub trait BackendSession: Send {
         enrolment_id: &str,
         answers: Vec<Answer>,
     ) -> Result<usize, BackendError>;
+    /// `UserFactorsGet`: what the person has set up, and per operation
+    /// what the verification policy still needs.
+    async fn factors(&mut self, user_id: &str) -> Result<FactorsNeeded, BackendError>;
+    /// `UserFactorChallenge`: asks for `factor`; the challenge ID.
+    async fn factor_challenge(
+        &mut self,
+        user_id: &str,
+        factor: &str,
+    ) -> Result<String, BackendError>;
+    /// `UserFactorVerify`: the code keyed for a factor challenge.
+    async fn factor_verify(
+        &mut self,
+        challenge_id: &str,
+        code: SecretString,
+    ) -> Result<Validation, BackendError>;
     /// `Logout`; failures are logged, not returned (the call is over).
     async fn close(&mut self);
 }

@@ -16,6 +16,10 @@ use touchtone_api::enrolment::{
     UserEnrolmentCheckRequest, UserEnrolmentCheckResponse, UserEnrolmentStartRequest,
     UserEnrolmentStartResponse, UserEnrolmentSubmitRequest, UserEnrolmentSubmitResponse,
 };
+use touchtone_api::factors::{
+    UserFactorChallengeRequest, UserFactorChallengeResponse, UserFactorVerifyRequest,
+    UserFactorVerifyResponse, UserFactorsGetRequest, UserFactorsGetResponse,
+};
 use touchtone_api::functions::{
     AccountResultEntry, AccountsResponse, AnswerEntry, LoginRequest, LogoutResponse,
     PasswordRandomGetResponse, SessionRequest, SessionResponse, UserAccountsUnlockRequest,
@@ -29,7 +33,7 @@ use touchtone_service::api::{
     OfferedQuestion, RandomPassword, UserMatch, Validation,
 };
 
-use super::{Backend, BackendError, BackendSession, CallContext};
+use super::{Backend, BackendError, BackendSession, CallContext, FactorsNeeded};
 
 #[derive(Debug, Clone)]
 pub struct RemoteSettings {
@@ -118,7 +122,10 @@ rotating!(
     AccountsResponse,
     UserEnrolmentStartResponse,
     UserEnrolmentCheckResponse,
-    UserEnrolmentSubmitResponse
+    UserEnrolmentSubmitResponse,
+    UserFactorsGetResponse,
+    UserFactorChallengeResponse,
+    UserFactorVerifyResponse
 );
 
 fn answer_entries(answers: Vec<Answer>) -> Vec<AnswerEntry> {
@@ -227,6 +234,50 @@ impl BackendSession for RemoteSession {
             answers: answer_entries(answers),
         };
         let r: UserAnswersValidateResponse = self.call("UserAnswersValidate", &request).await?;
+        Ok(Validation {
+            valid: r.valid,
+            attempts_left: r.attempts_left,
+            locked: r.locked,
+        })
+    }
+
+    async fn factors(&mut self, user_id: &str) -> Result<FactorsNeeded, BackendError> {
+        let request = UserFactorsGetRequest {
+            session: self.session()?,
+            user_id: user_id.to_owned(),
+        };
+        let r: UserFactorsGetResponse = self.call("UserFactorsGet", &request).await?;
+        Ok(FactorsNeeded {
+            enrolled: r.enrolled,
+            operations: r.operations,
+        })
+    }
+
+    async fn factor_challenge(
+        &mut self,
+        user_id: &str,
+        factor: &str,
+    ) -> Result<String, BackendError> {
+        let request = UserFactorChallengeRequest {
+            session: self.session()?,
+            user_id: user_id.to_owned(),
+            factor: factor.to_owned(),
+        };
+        let r: UserFactorChallengeResponse = self.call("UserFactorChallenge", &request).await?;
+        Ok(r.challenge_id)
+    }
+
+    async fn factor_verify(
+        &mut self,
+        challenge_id: &str,
+        code: SecretString,
+    ) -> Result<Validation, BackendError> {
+        let request = UserFactorVerifyRequest {
+            session: self.session()?,
+            challenge_id: challenge_id.to_owned(),
+            code,
+        };
+        let r: UserFactorVerifyResponse = self.call("UserFactorVerify", &request).await?;
         Ok(Validation {
             valid: r.valid,
             attempts_left: r.attempts_left,

@@ -11,6 +11,9 @@
 //!     here (see `enrol`), else to the helpdesk
 //!   → answers too old: told to confirm them in the portal, to the helpdesk
 //! → menu: 1 reset, 2 unlock, 3 both, 0 helpdesk
+//!   → when the verification policy needs more for the choice: the code
+//!     of the caller's authenticator app (wrong codes count like wrong
+//!     answers); a factor not set up: told so, to the helpdesk
 //!   → reset: password read phonetically twice; 1 accept, 2 again, 3 another
 //!     → every account set, or which failed and what to do
 //!   → unlock: likewise
@@ -30,7 +33,7 @@ use std::time::Duration;
 
 use touchtone_api::ErrorCode;
 use touchtone_core::secret::SecretString;
-use touchtone_service::api::{AccountResult, Answer, RandomPassword, UserMatch};
+use touchtone_service::api::{AccountResult, Answer, RandomPassword, UserMatch, Validation};
 use touchtone_sip::{CollectSpec, Digit, TransferOutcome};
 
 use crate::backend::{Backend, BackendError, BackendSession, CallContext};
@@ -459,14 +462,9 @@ impl Run<'_> {
                 return Ok(None);
             }
             // Never which answer was wrong.
-            self.line.say(&[Say::Prompt("verification-failed")]).await?;
-            if validation.locked {
-                return Ok(Some(self.locked_out().await?));
+            if let Some(end) = self.failed_attempt(&validation).await? {
+                return Ok(Some(end));
             }
-            if validation.attempts_left == 0 {
-                return Ok(Some(self.give_up(End::NotVerified).await?));
-            }
-            self.line.say(&[Say::Prompt("try-again")]).await?;
         }
     }
 
@@ -479,6 +477,16 @@ impl Run<'_> {
             Choice::Helpdesk => return self.transfer().await,
             Choice::None => return self.give_up(End::NoChoice).await,
         };
+        let mut operations = Vec::new();
+        if reset {
+            operations.push("reset");
+        }
+        if unlock {
+            operations.push("unlock");
+        }
+        if let Some(end) = self.more_factors(user_id, &operations).await? {
+            return Ok(end);
+        }
         if reset && let Some(end) = self.reset(user_id).await? {
             return Ok(end);
         }
@@ -492,6 +500,81 @@ impl Run<'_> {
             .say(&[Say::Prompt("thank-you"), Say::Prompt("goodbye")])
             .await?;
         Ok(End::Completed)
+    }
+
+    /// Asks for the factors the verification policy still needs for
+    /// `operations` (today: a code from the caller's authenticator app),
+    /// until it is met. `Some(end)` when the call ends here: the caller
+    /// has not set up a factor that is needed (told so, and sent to the
+    /// helpdesk), ran out of attempts, or is locked out.
+    async fn more_factors(
+        &mut self,
+        user_id: &str,
+        operations: &[&str],
+    ) -> Result<Option<End>, Stop> {
+        loop {
+            let needed = match self.session.factors(user_id).await {
+                Ok(needed) => needed,
+                // A server older than the factors asks for questions only.
+                Err(e) if e.is(ErrorCode::NotFound) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let states: Vec<_> = operations.iter().filter_map(|o| needed.of(o)).collect();
+            if states.iter().all(|s| s.met) {
+                return Ok(None);
+            }
+            let wants_totp = states
+                .iter()
+                .any(|s| s.missing.iter().any(|g| g.iter().any(|f| f == "totp")));
+            let has_totp = needed.enrolled.iter().any(|f| f == "totp");
+            if states.iter().any(|s| !s.met && s.unavailable) || !(wants_totp && has_totp) {
+                return Ok(Some(self.factor_unavailable().await?));
+            }
+            let challenge = match self.session.factor_challenge(user_id, "totp").await {
+                Ok(id) => id,
+                Err(e) if e.is(ErrorCode::UserLocked) => {
+                    return Ok(Some(self.locked_out().await?));
+                }
+                Err(e) if e.is(ErrorCode::FactorUnavailable) => {
+                    return Ok(Some(self.factor_unavailable().await?));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let got = self
+                .line
+                .ask(&[Say::Prompt("enter-totp")], &self.spec(7, Some('#')))
+                .await?;
+            let validation = self
+                .session
+                .factor_verify(&challenge, SecretString::from(got.digits))
+                .await?;
+            if validation.valid {
+                // Another group of the policy may still be missing.
+                continue;
+            }
+            if let Some(end) = self.failed_attempt(&validation).await? {
+                return Ok(Some(end));
+            }
+        }
+    }
+
+    /// After wrong answers or a wrong code: says so, then ends the call
+    /// when the caller is locked or out of attempts (`Some(end)`).
+    async fn failed_attempt(&mut self, validation: &Validation) -> Result<Option<End>, Stop> {
+        self.line.say(&[Say::Prompt("verification-failed")]).await?;
+        if validation.locked {
+            return Ok(Some(self.locked_out().await?));
+        }
+        if validation.attempts_left == 0 {
+            return Ok(Some(self.give_up(End::NotVerified).await?));
+        }
+        self.line.say(&[Say::Prompt("try-again")]).await?;
+        Ok(None)
+    }
+
+    async fn factor_unavailable(&mut self) -> Result<End, Stop> {
+        self.line.say(&[Say::Prompt("factor-unavailable")]).await?;
+        self.give_up(End::NotVerified).await
     }
 
     /// Offers passwords until one is accepted and set. `Some(end)` when

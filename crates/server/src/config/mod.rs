@@ -26,7 +26,7 @@ mod directory;
 mod ivr;
 mod mail;
 mod otp;
-mod policy;
+pub mod policy;
 mod web;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
 pub use ivr::{IvrBackendKind, IvrConfig, RemoteBackendConfig};

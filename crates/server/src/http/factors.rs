@@ -8,16 +8,13 @@ use touchtone_api::ErrorBody;
 use touchtone_api::factors::*;
 use touchtone_core::secret::ExposeSecret;
 use touchtone_service::Service;
+use touchtone_service::factors::api::FactorsView;
 
 use super::error::ApiError;
 use super::extract::ApiJson;
 use super::handlers::caller;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-fn names(factors: &[touchtone_service::factors::Factor]) -> Vec<String> {
-    factors.iter().map(|f| f.as_str().to_owned()).collect()
-}
 
 #[utoipa::path(post, path = "/api/v1/UserFactorsGet", request_body = UserFactorsGetRequest,
     responses((status = 200, body = UserFactorsGetResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -32,19 +29,9 @@ pub async fn get(
     let view = rotated.value;
     Ok(Json(UserFactorsGetResponse {
         session: rotated.session.reveal().to_owned(),
-        enrolled: names(&view.enrolled),
-        proved: names(&view.proved),
-        operations: view
-            .operations
-            .iter()
-            .map(|(op, status)| OperationFactors {
-                operation: op.as_str().to_owned(),
-                policy: status.policy.clone(),
-                met: status.met(),
-                missing: status.missing.iter().map(|g| names(g)).collect(),
-                unavailable: status.unavailable,
-            })
-            .collect(),
+        enrolled: FactorsView::names(&view.enrolled),
+        proved: FactorsView::names(&view.proved),
+        operations: view.operations_wire(),
     }))
 }
 

@@ -29,6 +29,27 @@ pub struct FactorsView {
     pub operations: Vec<(Operation, FactorStatus)>,
 }
 
+impl FactorsView {
+    /// Factor names as the API writes them.
+    pub fn names(factors: &[Factor]) -> Vec<String> {
+        factors.iter().map(|f| f.as_str().to_owned()).collect()
+    }
+
+    /// Where the session stands, per operation, as the API writes it.
+    pub fn operations_wire(&self) -> Vec<touchtone_api::factors::OperationFactors> {
+        self.operations
+            .iter()
+            .map(|(op, status)| touchtone_api::factors::OperationFactors {
+                operation: op.as_str().to_owned(),
+                policy: status.policy.clone(),
+                met: status.met(),
+                missing: status.missing.iter().map(|g| Self::names(g)).collect(),
+                unavailable: status.unavailable,
+            })
+            .collect()
+    }
+}
+
 /// A factor asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactorChallenge {
