@@ -79,10 +79,7 @@ impl Service {
         caller: &Caller,
         token: &str,
     ) -> Result<AuthenticatorView, PortalError> {
-        let (session, person) = self.live_session(token).await?;
-        if !session.recently_authenticated {
-            return Err(PortalError::ReauthRequired);
-        }
+        let person = self.recent_session(token).await?;
         let issuer = &self.settings().verification.totp_issuer;
         let secret = TotpSecret::generate(&mut rand::rng());
         // A login that cannot label an app (a ':' in it) is refused here,
@@ -120,10 +117,7 @@ impl Service {
         token: &str,
         code: &str,
     ) -> Result<bool, PortalError> {
-        let (session, person) = self.live_session(token).await?;
-        if !session.recently_authenticated {
-            return Err(PortalError::ReauthRequired);
-        }
+        let person = self.recent_session(token).await?;
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let Some(row) = totp_secrets::get(&mut tx, &person.id).await? else {
@@ -173,10 +167,7 @@ impl Service {
         caller: &Caller,
         token: &str,
     ) -> Result<bool, PortalError> {
-        let (session, person) = self.live_session(token).await?;
-        if !session.recently_authenticated {
-            return Err(PortalError::ReauthRequired);
-        }
+        let person = self.recent_session(token).await?;
         let mut tx = self.store().begin().await?;
         let removed = totp_secrets::remove(&mut tx, &person.id).await?;
         if removed {

@@ -78,10 +78,7 @@ impl Service {
         token: &str,
         number: &str,
     ) -> Result<PhoneProof, PortalError> {
-        let (session, person) = self.live_session(token).await?;
-        if !session.recently_authenticated {
-            return Err(PortalError::ReauthRequired);
-        }
+        let person = self.recent_session(token).await?;
         let settings = &self.settings().otp;
         let number = E164Number::parse(number.trim(), settings.default_region)
             .map_err(|_| PortalError::Phone(PhoneProblem::NotANumber))?;
@@ -227,10 +224,7 @@ impl Service {
         token: &str,
         number: &str,
     ) -> Result<bool, PortalError> {
-        let (session, person) = self.live_session(token).await?;
-        if !session.recently_authenticated {
-            return Err(PortalError::ReauthRequired);
-        }
+        let person = self.recent_session(token).await?;
         let mut tx = self.store().begin().await?;
         let removed = registered_phones::remove(&mut tx, &person.id, number).await?;
         if removed {

@@ -217,6 +217,17 @@ impl Service {
         Ok((session_view(&person, &row, self.now(), self), person))
     }
 
+    /// The person of a live session whose password was given recently
+    /// enough to change answers, phones or the authenticator app; else
+    /// `ReauthRequired`.
+    pub(crate) async fn recent_session(&self, token: &str) -> Result<PersonRow, PortalError> {
+        let (session, person) = self.live_session(token).await?;
+        if !session.recently_authenticated {
+            return Err(PortalError::ReauthRequired);
+        }
+        Ok(person)
+    }
+
     /// The open session of `token`, seen now, whatever its second factor;
     /// ended (and `SessionEnded`) when its person was locked or disabled.
     pub(super) async fn session_row(

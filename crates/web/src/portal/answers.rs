@@ -20,7 +20,6 @@ use touchtone_service::portal::{AnswerChoice, EnrolmentForm, PortalError};
 
 use crate::i18n::Tr;
 use crate::page::{self, Chrome, Ctx};
-use crate::security;
 
 /// The value of a slot's question field that means "my own question".
 const OWN: &str = "own";
@@ -126,13 +125,11 @@ pub async fn submit(
     ctx: Ctx,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
-    if !security::form_token_matches(fields.get("csrf").map(String::as_str), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
+    let (token, session) =
+        match super::form_session(&service, &ctx, fields.get("csrf").map(String::as_str)).await {
+            Ok(s) => s,
+            Err(response) => return response,
+        };
     let form = match service.portal_enrolment_form(&ctx.caller, &token).await {
         Ok(form) => form,
         Err(e) => return super::failure(&ctx, e),

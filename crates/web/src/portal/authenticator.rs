@@ -14,7 +14,6 @@ use touchtone_service::Service;
 use touchtone_service::portal::PortalError;
 
 use crate::page::{self, Chrome, Ctx};
-use crate::security;
 
 #[derive(Template)]
 #[template(path = "authenticator.html")]
@@ -122,13 +121,10 @@ pub async fn begin(
     ctx: Ctx,
     Form(form): Form<super::phones::TokenOnly>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
+    let (token, _) = match super::form_session(&service, &ctx, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
     match service
         .portal_authenticator_begin(&ctx.caller, &token)
         .await
@@ -144,13 +140,10 @@ pub async fn confirm(
     ctx: Ctx,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
+    let (token, _) = match super::form_session(&service, &ctx, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
     match service
         .portal_authenticator_confirm(&ctx.caller, &token, &form.code)
         .await
@@ -178,13 +171,10 @@ pub async fn remove(
     ctx: Ctx,
     Form(form): Form<super::phones::TokenOnly>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
+    let (token, _) = match super::form_session(&service, &ctx, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
     match service
         .portal_authenticator_remove(&ctx.caller, &token)
         .await

@@ -66,6 +66,20 @@ async fn session(service: &Service, ctx: &Ctx) -> Result<(String, PortalSession)
     }
 }
 
+/// The signed-in session of a form post, when the form's token is the
+/// session's; else the response: sign in, or 403 with nothing changed.
+async fn form_session(
+    service: &Service,
+    ctx: &Ctx,
+    csrf: Option<&str>,
+) -> Result<(String, PortalSession), Response> {
+    let (token, session) = session(service, ctx).await?;
+    if !security::form_token_matches(csrf, &session.csrf) {
+        return Err(page::forbidden(ctx));
+    }
+    Ok((token, session))
+}
+
 /// A portal error that no page handles itself.
 fn failure(ctx: &Ctx, error: PortalError) -> Response {
     match error {

@@ -15,7 +15,6 @@ use touchtone_service::portal::{PhoneProblem, PhoneProof, PortalError, ProofStat
 
 use crate::i18n::Tr;
 use crate::page::{self, Chrome, Ctx};
-use crate::security;
 
 #[derive(Template)]
 #[template(path = "phones.html")]
@@ -118,13 +117,10 @@ pub async fn start(
     ctx: Ctx,
     Form(form): Form<NumberForm>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
+    let (token, _) = match super::form_session(&service, &ctx, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
     match service
         .portal_phone_start(&ctx.caller, &token, &form.number)
         .await
@@ -208,13 +204,10 @@ pub async fn call(
     Path(id): Path<String>,
     Form(form): Form<TokenOnly>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
+    let (token, session) = match super::form_session(&service, &ctx, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
     match service.portal_phone_call(&ctx.caller, &token, &id).await {
         Ok(_) => page::see_other(&format!("/phones/{id}")),
         Err(PortalError::Phone(problem)) => {
@@ -245,13 +238,10 @@ pub async fn remove(
     ctx: Ctx,
     Form(form): Form<NumberForm>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
+    let (token, _) = match super::form_session(&service, &ctx, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
     match service
         .portal_phone_remove(&ctx.caller, &token, &form.number)
         .await

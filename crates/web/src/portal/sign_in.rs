@@ -184,13 +184,10 @@ pub async fn reauthenticate(
     ctx: Ctx,
     Form(form): Form<ReauthForm>,
 ) -> Response {
-    let (token, session) = match super::session(&service, &ctx).await {
+    let (token, _) = match super::form_session(&service, &ctx, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(response) => return response,
     };
-    if !security::form_token_matches(form.csrf.as_deref(), &session.csrf) {
-        return page::forbidden(&ctx);
-    }
     let next = page::local_path(form.next.as_deref());
     let password = SecretString::from(form.password);
     match service
