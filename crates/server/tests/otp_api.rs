@@ -189,6 +189,43 @@ both_databases! {
         assert_eq!(status, 401, "the shared throttle still answers: {body}");
     }
 
+    async fn strangers_refused_at_every_door_do_not_throttle_the_api_user(db: Db) {
+        let db = new_db(db).await;
+        let app = TestApp::spawn_with(&db, otp_settings).await;
+        // The helpdesk API user may call from 127.0.0.1 only; a stranger on
+        // 127.0.0.2 guesses its password at all three doors, past the limit.
+        let stranger = app.client_from("127.0.0.2".parse().unwrap());
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            let login = stranger
+                .post(format!("{}/Login", app.base))
+                .json(&json!({"user": HELPDESK_USER, "password": "wrong-password"}))
+                .send().await.unwrap();
+            let basic = stranger
+                .get(format!("{}/calls", app.base))
+                .basic_auth(HELPDESK_USER, Some("wrong-password"))
+                .send().await.unwrap();
+            let cgi = stranger
+                .get(format!("{}/outbound.cgi?{}", root(&app), query("03001234567", CODE, HELPDESK_USER, "wrong-password")))
+                .send().await.unwrap();
+            statuses.extend([login.status().as_u16(), basic.status().as_u16(), cgi.status().as_u16()]);
+        }
+        // Five refusals, then that address backs off (429) at every door.
+        assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
+        assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+        // The helpdesk's own address with the right password is not held back.
+        app.login_as(HELPDESK_USER, HELPDESK_PASSWORD).await;
+        let (status, body) = calls_get(&app, HELPDESK_USER, HELPDESK_PASSWORD, "").await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = outbound(&app, &query("03001234567", CODE, HELPDESK_USER, HELPDESK_PASSWORD)).await;
+        assert_eq!(status, 200, "{body}");
+        // Every refusal was audited.
+        let audit = audit_text(&app).await;
+        let refused = audit.lines().filter(|l| l.contains(" invalid_credentials ") && l.contains("\"ip\":\"127.0.0.2\"")).count();
+        let throttled = audit.lines().filter(|l| l.contains(&format!("{HELPDESK_USER} throttled"))).count();
+        assert_eq!((refused, throttled), (5, 7), "{audit}");
+    }
+
     async fn the_json_api_authenticates_honours_idempotency_keys_and_shows_only_your_calls(db: Db) {
         let db = new_db(db).await;
         let app = TestApp::spawn_with(&db, otp_settings).await;

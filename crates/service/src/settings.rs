@@ -35,9 +35,14 @@ pub struct Settings {
     /// How long a challenge may be answered.
     pub challenge_ttl_ms: i64,
     /// Failed logins (per API user name, and per address) within the
-    /// window after which `Login` is refused.
+    /// window after which `Login` backs off: refused until a back-off that
+    /// starts at one second and doubles with every further failure has
+    /// passed since the latest one.
     pub login_max_failures: u32,
     pub login_window_ms: i64,
+    /// The longest back-off: correct credentials from an allowed address
+    /// are never refused longer than this after the latest failure.
+    pub login_backoff_max_ms: i64,
     /// Length of generated passwords (raised or lowered to fit policies).
     pub password_length: usize,
     /// A policy every generated or accepted password must also meet, on top
@@ -166,6 +171,7 @@ impl Default for Settings {
             challenge_ttl_ms: 10 * 60 * 1000,
             login_max_failures: 10,
             login_window_ms: 15 * 60 * 1000,
+            login_backoff_max_ms: 60 * 1000,
             password_length: 10,
             base_policy: PasswordPolicy::default(),
             must_change_after_reset: false,

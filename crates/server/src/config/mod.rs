@@ -220,10 +220,14 @@ impl Default for VerificationConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoginConfig {
-    /// Failed logins per API user name, and per client address, within the
-    /// window, after which `Login` answers 429.
+    /// Failed logins per API user name (counted only from addresses in its
+    /// allow-list), and per client address, within the window, after which
+    /// `Login` answers 429 until a back-off has passed since the latest
+    /// failure: one second, doubling with each further failure, at most
+    /// `backoff_max_secs`.
     pub max_failures: u32,
     pub window_secs: u64,
+    pub backoff_max_secs: u64,
 }
 
 impl Default for LoginConfig {
@@ -231,6 +235,7 @@ impl Default for LoginConfig {
         Self {
             max_failures: 10,
             window_secs: 900,
+            backoff_max_secs: 60,
         }
     }
 }
@@ -474,6 +479,10 @@ impl Config {
         if self.login.max_failures == 0 {
             bail!("login.max_failures must be at least 1");
         }
+        if self.login.backoff_max_secs == 0 || self.login.backoff_max_secs > self.login.window_secs
+        {
+            bail!("login.backoff_max_secs must be between 1 and login.window_secs");
+        }
         self.passwords
             .policy
             .validate()
@@ -595,6 +604,7 @@ impl Config {
             challenge_ttl_ms: secs_to_ms(self.verification.challenge_ttl_secs),
             login_max_failures: self.login.max_failures,
             login_window_ms: secs_to_ms(self.login.window_secs),
+            login_backoff_max_ms: secs_to_ms(self.login.backoff_max_secs),
             password_length: self.passwords.length,
             base_policy: self.passwords.policy.clone(),
             must_change_after_reset: self.passwords.must_change,

@@ -115,6 +115,20 @@ impl TestApp {
         }
     }
 
+    /// A client that connects from another loopback address (`127.0.0.2`
+    /// and so on), to be a stranger to allow-lists that name `127.0.0.1`.
+    pub fn client_from(&self, local: std::net::IpAddr) -> reqwest::Client {
+        let cert = std::fs::read(self.data_dir.path().join("tls/cert.pem")).unwrap();
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
+            .resolve("localhost", self.addr)
+            .local_address(local)
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
     /// Stops the server, keeping the database and directory for a restart.
     pub async fn stop(mut self) -> (Config, Arc<tempfile::TempDir>, ManualClock) {
         if let Some(running) = self.running.take() {

@@ -5,7 +5,16 @@
 //! before any password is checked, one indistinguishable refusal for an
 //! unknown user, a wrong password and an address outside the allow-list
 //! (the audit row says which), and a failure record that counts for all
-//! doors.
+//! doors. The throttle is a back-off, not a lock: past the limit an attempt
+//! waits out a back-off after the latest failure, so guessing is slowed to
+//! a crawl while the IVR platform's right password gets through within a
+//! minute. Only failures from inside an API user's allow-list count
+//! toward its name, so strangers cannot throttle it at all.
+//!
+//! Left as it is: an unknown name never gathers per-name failures, so a
+//! caller holding two or more addresses inside a real API user's
+//! allow-list could tell that name from an unknown one by the 429; such a
+//! caller is one of the deployment's own IVR platforms.
 //!
 //! A request-per-call API cannot afford argon2 (tens of milliseconds) on
 //! every request, so a password that verified is remembered for a short
@@ -24,7 +33,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_store::api_users::{self, ApiUser};
-use touchtone_store::login_throttle;
+use touchtone_store::login_throttle::{self, Failures};
 
 use super::login::address_allowed;
 use crate::session_gate::{append_audit, commit};
@@ -126,21 +135,26 @@ impl Service {
         let ip = caller.ip.to_string();
         let since = now - self.settings().login_window_ms;
         let mut conn = self.store().acquire().await?;
-        let (by_user, by_ip) = login_throttle::counts(&mut conn, user, &ip, since).await?;
-        let limit = self.settings().login_max_failures;
-        if by_user >= limit || by_ip >= limit {
-            drop(conn);
-            self.audit(caller, user, action, user, "throttled", json!({}))
-                .await?;
-            return Err(ServiceError::Throttled);
-        }
         // Reserved names (the built-in IVR's) never log in.
         let api_user = if user.starts_with('@') {
             None
         } else {
             api_users::get(&mut conn, user).await?
         };
+        // Whether this refusal or success is the API user's own business:
+        // an address outside its allow-list is refused whatever the
+        // password, so its failures must not throttle the name (that let
+        // anyone who could reach the port cut the IVR platform off).
+        let address_ok = api_user
+            .as_ref()
+            .is_some_and(|u| address_allowed(&u.allowed_networks, caller.ip));
+        let (by_user, by_ip) = login_throttle::counts(&mut conn, user, &ip, since).await?;
         drop(conn);
+        if self.backing_off(by_ip, now) || (address_ok && self.backing_off(by_user, now)) {
+            self.audit(caller, user, action, user, "throttled", json!({}))
+                .await?;
+            return Err(ServiceError::Throttled);
+        }
 
         let password_ok = match &api_user {
             Some(u) if self.inner.credentials.knows(u, &password, now) => true,
@@ -158,9 +172,6 @@ impl Service {
                 ok
             }
         };
-        let address_ok = api_user
-            .as_ref()
-            .is_some_and(|u| address_allowed(&u.allowed_networks, caller.ip));
         let refusal = match (&api_user, password_ok, address_ok) {
             (None, _, _) => Some("unknown_api_user"),
             (Some(_), false, _) => Some("wrong_password"),
@@ -172,7 +183,7 @@ impl Service {
             (reason, _) => {
                 let reason = reason.unwrap_or("unknown_api_user");
                 let mut tx = self.store().begin().await?;
-                login_throttle::record(&mut tx, user, &ip, now).await?;
+                login_throttle::record(&mut tx, user, &ip, address_ok, now).await?;
                 append_audit(
                     &mut tx,
                     user,
@@ -188,5 +199,23 @@ impl Service {
                 Err(ServiceError::InvalidCredentials)
             }
         }
+    }
+
+    /// Whether `failures` still hold logins back at `now`: from the limit
+    /// on, until a back-off has passed since the latest failure — one
+    /// second, doubling with each failure past the limit, at most
+    /// `login_backoff_max_ms`. A throttled attempt is not itself a failure,
+    /// so waiting out the back-off always gets one more try; that bounds
+    /// guessing while a legitimate client is never shut out for long.
+    fn backing_off(&self, failures: Failures, now: i64) -> bool {
+        let settings = self.settings();
+        let Some(past) = failures.count.checked_sub(settings.login_max_failures) else {
+            return false;
+        };
+        let backoff = 1000_i64
+            .checked_shl(past.min(40))
+            .unwrap_or(i64::MAX)
+            .min(settings.login_backoff_max_ms);
+        now.saturating_sub(failures.latest) < backoff
     }
 }

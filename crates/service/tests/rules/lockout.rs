@@ -2,7 +2,7 @@
 //! door they come through; a locked person gets no questions from any
 //! door, and a session that verified them before the lock cannot act on
 //! them after it. Refused API credentials are throttled for every door
-//! that takes them.
+//! that takes them, by a back-off that strangers cannot trigger for a name.
 
 use touchtone_service::ServiceError;
 use touchtone_testkit::both_databases;
@@ -119,8 +119,62 @@ both_databases! {
         assert!(matches!(e, ServiceError::Throttled), "{e:?}");
         let e = h.service.authenticate(&api(), API_USER, secret(API_PASSWORD), "otp_call").await.unwrap_err();
         assert!(matches!(e, ServiceError::Throttled), "{e:?}");
-        // The window passes.
-        h.clock.advance(h.service.settings().login_window_ms + 1);
+        // The back-off (one second at the limit) passes.
+        h.clock.advance(1000);
+        h.service.login(&api(), API_USER, secret(API_PASSWORD)).await.unwrap();
+    }
+
+    async fn strangers_cannot_throttle_the_ivr_platform(db: Db) {
+        let h = Harness::start(db).await;
+        // Many wrong passwords from addresses outside the allow-list, more
+        // than the limit from each of two addresses...
+        for ip in ["10.1.2.3", "10.9.8.7"] {
+            let stranger = caller(touchtone_service::Door::Api, ip);
+            for _ in 0..5 {
+                let e = h.service.authenticate(&stranger, API_USER, secret("wrong-password"), "Login").await.unwrap_err();
+                assert!(matches!(e, ServiceError::InvalidCredentials), "{e:?}");
+            }
+            // ...throttle those addresses...
+            let e = h.service.authenticate(&stranger, API_USER, secret("wrong-password"), "Login").await.unwrap_err();
+            assert!(matches!(e, ServiceError::Throttled), "{e:?}");
+        }
+        // ...but not the name: the platform still logs in at once, by every door.
+        h.service.login(&api(), API_USER, secret(API_PASSWORD)).await.unwrap();
+        h.service.authenticate(&api(), API_USER, secret(API_PASSWORD), "otp_call").await.unwrap();
+        // Every refusal is in the audit, with its reason.
+        let mut conn = h.store.acquire().await.unwrap();
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT outcome, detail FROM audit_log WHERE action = 'Login' ORDER BY seq")
+            .fetch_all(&mut *conn).await.unwrap();
+        let refused = rows.iter().filter(|(o, d)| o == "invalid_credentials" && d.contains("\"reason\":\"wrong_password\"")).count();
+        let throttled = rows.iter().filter(|(o, _)| o == "throttled").count();
+        assert_eq!((refused, throttled), (10, 2), "{rows:?}");
+    }
+
+    async fn the_throttle_backs_off_and_lets_the_right_password_through_soon(db: Db) {
+        let h = Harness::start(db).await;
+        let fail = || async {
+            h.service.authenticate(&api(), API_USER, secret("wrong-password"), "Login").await.unwrap_err()
+        };
+        for _ in 0..5 {
+            assert!(matches!(fail().await, ServiceError::InvalidCredentials));
+        }
+        // Past the limit each failure doubles the wait: 1 s, 2 s, 4 s, ...
+        for wait in [1000, 2000, 4000, 8000] {
+            h.clock.advance(wait - 1);
+            let e = h.service.login(&api(), API_USER, secret(API_PASSWORD)).await.unwrap_err();
+            assert!(matches!(e, ServiceError::Throttled), "{wait}: {e:?}");
+            h.clock.advance(1);
+            assert!(matches!(fail().await, ServiceError::InvalidCredentials), "{wait}");
+        }
+        // ... up to the most (60 s here), however many failures there were.
+        for _ in 0..8 {
+            h.clock.advance(h.service.settings().login_backoff_max_ms);
+            assert!(matches!(fail().await, ServiceError::InvalidCredentials));
+        }
+        h.clock.advance(h.service.settings().login_backoff_max_ms - 1);
+        let e = h.service.login(&api(), API_USER, secret(API_PASSWORD)).await.unwrap_err();
+        assert!(matches!(e, ServiceError::Throttled), "{e:?}");
+        h.clock.advance(1);
         h.service.login(&api(), API_USER, secret(API_PASSWORD)).await.unwrap();
     }
 
