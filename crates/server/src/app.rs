@@ -189,11 +189,17 @@ pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Si
             .public_url
             .clone()
             .unwrap_or_else(|| format!("https://{}/", config.http.listen));
-        let mailer = touchtone_web::mail::ReminderMailer::new(&smtp.mail_settings(&portal)?)
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let mailer =
+            touchtone_web::mail::Mailer::new(&smtp.mail_settings(&portal, &config.notices)?)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        let mailer = Arc::new(mailer);
         sinks.insert(
             touchtone_service::enrolment::reminders::REMINDER_ACTION.to_owned(),
-            Arc::new(mailer),
+            Arc::new(touchtone_web::mail::ReminderMailer::new(mailer.clone())),
+        );
+        sinks.insert(
+            touchtone_service::notices::NOTICE_ACTION.to_owned(),
+            Arc::new(touchtone_web::mail::NoticeMailer::new(mailer)),
         );
     }
     Ok(sinks)

@@ -2,7 +2,8 @@
 //! retried with back-off and across a restart; command actions; failure
 //! events from a failing target beside a working one; reminder e-mails
 //! through a real SMTP server (aiosmtpd, STARTTLS required), sent once,
-//! across restarts, at most once per interval.
+//! across restarts, at most once per interval; notices of resets and
+//! lockouts to the person, the same way.
 
 mod common;
 
@@ -231,6 +232,15 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Reminders every 7 days through `smtp`, answers to confirm every 30.
 fn with_reminders(c: &mut touchtone_server::config::Config, smtp: &SmtpServer) {
+    with_relay(c, smtp);
+    c.enrolment.reminder_interval_days = 7;
+    c.enrolment.reconfirm_days = 30;
+    c.web.public_url = Some("https://touchtone.example.test/".into());
+}
+
+/// Mail through `smtp`; notices (on by default) written for Berlin.
+fn with_relay(c: &mut touchtone_server::config::Config, smtp: &SmtpServer) {
+    c.notices.time_zone = "Europe/Berlin".into();
     c.smtp = Some(SmtpConfig {
         host: "127.0.0.1".into(),
         port: smtp.port,
@@ -241,9 +251,6 @@ fn with_reminders(c: &mut touchtone_server::config::Config, smtp: &SmtpServer) {
         ca_file: Some(smtp.ca_file.clone()),
         timeout_secs: 10,
     });
-    c.enrolment.reminder_interval_days = 7;
-    c.enrolment.reconfirm_days = 30;
-    c.web.public_url = Some("https://touchtone.example.test/".into());
 }
 
 /// People with (or without) an address; enrolled or not is up to the test.
@@ -271,10 +278,16 @@ async fn add_people(app: &TestApp, people: &[(&str, &str, Option<&str>)]) {
 
 /// The reminder outbox rows: (attempts, delivered, last error).
 async fn reminder_rows(app: &TestApp) -> Vec<(i64, bool, Option<String>)> {
+    mail_rows(app, "@reminder-mail").await
+}
+
+/// The outbox rows of a mail action: (attempts, delivered, last error).
+async fn mail_rows(app: &TestApp, action: &str) -> Vec<(i64, bool, Option<String>)> {
     let mut conn = app.store.acquire().await.unwrap();
     let rows: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
-        "SELECT attempts, delivered_at, last_error FROM outbox WHERE action = '@reminder-mail' ORDER BY created_at",
+        "SELECT attempts, delivered_at, last_error FROM outbox WHERE action = $1 ORDER BY created_at",
     )
+    .bind(action)
     .fetch_all(&mut *conn)
     .await
     .unwrap();
@@ -286,8 +299,17 @@ async fn reminder_rows(app: &TestApp) -> Vec<(i64, bool, Option<String>)> {
 /// Waits (moving the clock past back-offs) until `count` messages arrived
 /// and every reminder row is marked delivered.
 async fn delivered(app: &TestApp, smtp: &SmtpServer, count: usize) -> Vec<String> {
+    delivered_for(app, smtp, "@reminder-mail", count).await
+}
+
+async fn delivered_for(
+    app: &TestApp,
+    smtp: &SmtpServer,
+    action: &str,
+    count: usize,
+) -> Vec<String> {
     for _ in 0..300 {
-        let rows = reminder_rows(app).await;
+        let rows = mail_rows(app, action).await;
         if smtp.messages().len() >= count && rows.iter().all(|(_, d, _)| *d) {
             return smtp.messages();
         }
@@ -295,9 +317,9 @@ async fn delivered(app: &TestApp, smtp: &SmtpServer, count: usize) -> Vec<String
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!(
-        "{} of {count} reminders delivered: {:?}\n{}",
+        "{} of {count} {action} delivered: {:?}\n{}",
         smtp.messages().len(),
-        reminder_rows(app).await,
+        mail_rows(app, action).await,
         smtp.log()
     );
 }
@@ -366,6 +388,74 @@ both_databases! {
         ids.dedup();
         assert_eq!(ids.len(), 4);
         assert!(header(&messages[3], "To").contains("<pia@example.test>"));
+    }
+}
+
+both_databases! {
+    async fn people_are_told_of_a_reset_and_a_lockout_once_across_a_restart(db: Db) {
+        let db = new_db(db).await;
+        // The relay is down at first.
+        let mut smtp = SmtpServer::stopped();
+        let app = TestApp::spawn_with(&db, |c| with_relay(c, &smtp)).await;
+        add_people(&app, &[("jsmith", "John Smith", Some("jsmith@example.test")), ("ksmith", "Karen Smith", None)]).await;
+        let verified = app.verified_session("jsmith").await;
+        let (st, body) = app.call("UserPasswordSync", json!({"session": verified, "user_id": "jsmith", "password": "Hnr4tAe7mf"})).await;
+        assert_eq!(st, 200, "{body}");
+        for _ in 0..100 {
+            if mail_rows(&app, "@notice-mail").await.iter().any(|(attempts, _, _)| *attempts > 0) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let rows = mail_rows(&app, "@notice-mail").await;
+        assert!(rows.len() == 1 && !rows[0].1 && rows[0].0 >= 1, "queued, tried while the relay is down: {rows:?}");
+        let (config, dir, clock) = app.stop().await;
+
+        // After a restart, with the relay up: delivered, once.
+        smtp.run();
+        let app = TestApp::start(config, dir, clock).await;
+        let messages = delivered_for(&app, &smtp, "@notice-mail", 1).await;
+        assert_eq!(messages.len(), 1);
+        let mail = messages[0].replace("=\r\n", "");
+        assert!(header(&mail, "To").contains("<jsmith@example.test>"), "{mail}");
+        assert_eq!(header(&mail, "Subject"), "Your password was reset");
+        assert_eq!(header(&mail, "Auto-Submitted"), "auto-generated");
+        assert!(mail.contains("reset by telephone at "), "{mail}");
+        assert!(mail.contains(" CET.") || mail.contains(" CEST."), "Berlin time: {mail}");
+        assert!(mail.contains("- local (jsmith): done"), "{mail}");
+        assert!(!mail.contains("Hnr4tAe7mf"), "the password was mailed: {mail}");
+
+        // Wrong answers lock jsmith (five, across two calls): one notice
+        // says so, and until when; ksmith, without an address, gets none.
+        for user in ["ksmith", "jsmith"] {
+            for _ in 0..2 {
+                let mut s = app.login().await;
+                for _ in 0..3 {
+                    let (st, body) = app.fail_once(&s, user).await;
+                    if st != 200 {
+                        break;
+                    }
+                    s = body["session"].as_str().unwrap().to_owned();
+                }
+            }
+        }
+        app.wait_for_event("ET_INTRUDER_LOCKOUT", "jsmith").await;
+        let messages = delivered_for(&app, &smtp, "@notice-mail", 2).await;
+        assert_eq!(messages.len(), 2, "one lockout notice, none for ksmith");
+        let mail = messages[1].replace("=\r\n", "");
+        assert!(header(&mail, "To").contains("<jsmith@example.test>"), "{mail}");
+        assert_eq!(header(&mail, "Subject"), "Your account was locked after failed attempts");
+        assert!(mail.contains("The lock ends at"), "{mail}");
+        let (config, dir, clock) = app.stop().await;
+
+        // A restart after delivery sends nothing again.
+        let app = TestApp::start(config, dir, clock).await;
+        let messages = delivered_for(&app, &smtp, "@notice-mail", 2).await;
+        assert_eq!(messages.len(), 2);
+        let mut ids: Vec<&str> = messages.iter().map(|m| header(m, "Message-ID")).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 2);
     }
 }
 

@@ -37,6 +37,7 @@ pub mod error;
 pub mod events;
 pub mod factors;
 pub mod hashing;
+pub mod notices;
 pub mod otp;
 pub mod people;
 pub mod portal;

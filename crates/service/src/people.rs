@@ -17,6 +17,7 @@ use touchtone_store::people::{self as person_rows, AccountRef, Person as PersonR
 use touchtone_store::{AnyConnection, lockouts};
 
 use crate::events::EventRouter;
+use crate::notices::{Happened, NoticeKind};
 use crate::settings::KeypadAttribute;
 use crate::{Service, ServiceError};
 
@@ -143,6 +144,14 @@ impl Service {
         );
         self.events().emit(conn, &event).await?;
         if !policy.locks_after(window_failures) {
+            let happened = Happened {
+                kind: NoticeKind::VerificationFailed,
+                door,
+                at: now,
+                accounts: Vec::new(),
+                locked_until: None,
+            };
+            self.queue_notice(conn, person, happened).await?;
             return Ok(false);
         }
         let lock = policy.lock_from(now);
@@ -155,6 +164,14 @@ impl Service {
             now,
         );
         self.events().emit(conn, &event).await?;
+        let happened = Happened {
+            kind: NoticeKind::LockedOut,
+            door,
+            at: now,
+            accounts: Vec::new(),
+            locked_until: lock.locked_until,
+        };
+        self.queue_notice(conn, person, happened).await?;
         tracing::warn!(user_id = %person.id, door, "intruder lockout");
         Ok(true)
     }

@@ -67,6 +67,8 @@ pub struct Settings {
     pub enrolment: EnrolmentSettings,
     /// Which factors each operation needs, and for whom.
     pub verification: crate::factors::VerificationSettings,
+    /// Which notices people get, when a mail relay is configured.
+    pub notices: crate::notices::NoticeSettings,
 }
 
 /// The portal's sessions and sign-in throttle.
@@ -183,6 +185,7 @@ impl Default for Settings {
             portal: PortalSettings::default(),
             enrolment: EnrolmentSettings::default(),
             verification: crate::factors::VerificationSettings::default(),
+            notices: crate::notices::NoticeSettings::default(),
         }
     }
 }

@@ -23,9 +23,42 @@ pub async fn enqueue(
     payload: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO outbox (id, event_id, action, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
+    insert(conn, event_id, action, payload, now, "").await?;
+    Ok(())
+}
+
+/// Like [`enqueue`], but does nothing when an item for `event_id` and
+/// `action` exists already (delivered or not); returns whether it queued.
+/// For messages that must not repeat within a period named by the ID.
+pub async fn enqueue_once(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    action: &str,
+    payload: &str,
+    now: i64,
+) -> Result<bool> {
+    insert(
+        conn,
+        event_id,
+        action,
+        payload,
+        now,
+        " ON CONFLICT (id) DO NOTHING",
     )
+    .await
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    action: &str,
+    payload: &str,
+    now: i64,
+    on_conflict: &str,
+) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "INSERT INTO outbox (id, event_id, action, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5){on_conflict}"
+    ))
     .bind(format!("{event_id}/{action}"))
     .bind(event_id)
     .bind(action)
@@ -33,7 +66,7 @@ pub async fn enqueue(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Leases up to `limit` due items until `now + lease_ms`.

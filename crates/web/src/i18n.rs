@@ -106,6 +106,15 @@ impl Tr {
         LOCALES.lookup_with_args(&self.lang.id(), id, &args)
     }
 
+    /// The message `id` with several text arguments.
+    pub fn ta(&self, id: &str, values: &[(&'static str, &str)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> = values
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.to_string())))
+            .collect();
+        LOCALES.lookup_with_args(&self.lang.id(), id, &args)
+    }
+
     /// The message `id` with a number (so plural forms apply).
     pub fn tn(&self, id: &str, name: &'static str, value: impl Borrow<usize>) -> String {
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();

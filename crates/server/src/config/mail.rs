@@ -1,4 +1,5 @@
-//! The `[smtp]` section: the mail relay reminder e-mails go through.
+//! The `[smtp]` section, the mail relay reminders and notices go through,
+//! and `[notices]`, which notices people get.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use touchtone_core::secret::SecretString;
+use touchtone_service::notices::{NoticeKind, NoticeSettings};
 use touchtone_web::mail::MailSettings;
 pub use touchtone_web::mail::SmtpTls;
 
@@ -73,7 +75,11 @@ impl SmtpConfig {
 
     /// The mailer's settings, with the password read from its file and
     /// the portal's address for the links.
-    pub fn mail_settings(&self, portal_url: &str) -> anyhow::Result<MailSettings> {
+    pub fn mail_settings(
+        &self,
+        portal_url: &str,
+        notices: &NoticesConfig,
+    ) -> anyhow::Result<MailSettings> {
         let credentials = match (&self.username, self.password()?) {
             (Some(user), Some(password)) => Some((user.clone(), password)),
             _ => None,
@@ -87,6 +93,7 @@ impl SmtpConfig {
             ca_file: self.ca_file.clone(),
             timeout: self.timeout(),
             portal_url: portal_url.to_owned(),
+            time_zone: notices.time_zone.clone(),
         })
     }
 
@@ -100,6 +107,65 @@ impl SmtpConfig {
                     .map(|p| SecretString::from(p.trim().to_owned()))
             })
             .transpose()
+    }
+}
+
+/// `[notices]`: which notices people get by e-mail (through `[smtp]`;
+/// without it, none).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticesConfig {
+    /// Of `reset`, `unlock`, `lockout`, `verify_failure`.
+    pub email: Vec<String>,
+    /// `en` or `de`.
+    pub language: String,
+    /// The IANA time zone the times are written in; empty: the system's.
+    pub time_zone: String,
+}
+
+impl Default for NoticesConfig {
+    fn default() -> Self {
+        Self {
+            email: vec!["reset".into(), "unlock".into(), "lockout".into()],
+            language: "en".into(),
+            time_zone: String::new(),
+        }
+    }
+}
+
+impl NoticesConfig {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for kind in &self.email {
+            if NoticeKind::parse(kind).is_none() {
+                let known: Vec<&str> = NoticeKind::ALL.iter().map(|k| k.as_str()).collect();
+                bail!("notices.email: {kind:?} is not one of {}", known.join(", "));
+            }
+        }
+        if !["en", "de"].contains(&self.language.as_str()) {
+            bail!("notices.language must be \"en\" or \"de\"");
+        }
+        if !self.time_zone.is_empty() && jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+            bail!(
+                "notices.time_zone {:?} is not a time zone this system knows (e.g. \"Europe/Berlin\")",
+                self.time_zone
+            );
+        }
+        Ok(())
+    }
+
+    /// The service's settings: nothing is sent without a relay.
+    pub fn settings(&self, has_relay: bool) -> NoticeSettings {
+        NoticeSettings {
+            email: if has_relay {
+                self.email
+                    .iter()
+                    .filter_map(|k| NoticeKind::parse(k))
+                    .collect()
+            } else {
+                Default::default()
+            },
+            language: self.language.clone(),
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub mod policy;
 mod web;
 pub use directory::{DirectoryImportConfig, DirectoryTargetConfig};
 pub use ivr::{IvrBackendKind, IvrConfig, RemoteBackendConfig};
-pub use mail::{SmtpConfig, SmtpTls};
+pub use mail::{NoticesConfig, SmtpConfig, SmtpTls};
 pub use otp::{DialRule, OtpConfig};
 pub use web::{EnrolmentConfig, WebConfig};
 
@@ -76,9 +76,12 @@ pub struct Config {
     /// What people must enrol.
     #[serde(default)]
     pub enrolment: EnrolmentConfig,
-    /// The mail relay for reminder e-mails; absent: no mail.
+    /// The mail relay for reminders and notices; absent: no mail.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// Which notices people get by e-mail.
+    #[serde(default)]
+    pub notices: NoticesConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -451,6 +454,7 @@ impl Config {
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;
         }
+        self.notices.validate()?;
         if self.enrolment.reminder_interval_days > 0 {
             if self.smtp.is_none() {
                 bail!("enrolment.reminder_interval_days needs an [smtp] section to send through");
@@ -645,6 +649,7 @@ impl Config {
                     .collect(),
                 totp_issuer: self.verification.totp_issuer.clone(),
             },
+            notices: self.notices.settings(self.smtp.is_some()),
         }
     }
 }
@@ -894,5 +899,34 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("web.public_url"), "{err}");
+    }
+
+    #[test]
+    fn notices_go_out_only_through_a_relay_and_bad_ones_are_refused() {
+        use touchtone_service::notices::NoticeKind;
+        let base = "[http]\nself_signed_dir = \"/x\"\n";
+        let smtp = "[smtp]\nhost = \"smtp.example.com\"\nfrom = \"Reset <r@example.com>\"\n";
+        let without = Config::from_toml(base).unwrap();
+        assert!(
+            without.settings().notices.email.is_empty(),
+            "no relay, no notices"
+        );
+        let with = Config::from_toml(&format!("{base}{smtp}")).unwrap();
+        let on = with.settings().notices.email;
+        assert!(
+            on.contains(&NoticeKind::PasswordReset)
+                && !on.contains(&NoticeKind::VerificationFailed)
+        );
+        for (bad, says) in [
+            ("email = [\"resets\"]", "notices.email"),
+            ("language = \"fr\"", "notices.language"),
+            ("time_zone = \"Mars/Olympus\"", "notices.time_zone"),
+        ] {
+            let err = Config::from_toml(&format!("{base}{smtp}[notices]\n{bad}\n")).unwrap_err();
+            assert!(err.to_string().contains(says), "{bad}: {err}");
+        }
+        let berlin = "[notices]\ntime_zone = \"Europe/Berlin\"\nemail = [\"verify_failure\"]\n";
+        let ok = Config::from_toml(&format!("{base}{smtp}{berlin}")).unwrap();
+        assert_eq!(ok.settings().notices.email.len(), 1);
     }
 }

@@ -25,6 +25,7 @@ use touchtone_targets::{ResetOptions, TargetError, UnlockOutcome};
 use super::Rotated;
 use crate::events::EventRouter;
 use crate::factors;
+use crate::notices::{Happened, NoticeAccount, NoticeKind};
 use crate::people::{active_person, is_locked};
 use crate::session_gate::{CallTx, append_audit, commit};
 use crate::{Caller, Service, ServiceError};
@@ -68,6 +69,13 @@ impl Operation {
         match self {
             Operation::SetPassword(_) => "UserPasswordSync",
             Operation::Unlock => "UserAccountsUnlock",
+        }
+    }
+
+    fn notice_kind(&self) -> NoticeKind {
+        match self {
+            Operation::SetPassword(_) => NoticeKind::PasswordReset,
+            Operation::Unlock => NoticeKind::AccountsUnlocked,
         }
     }
 
@@ -262,6 +270,7 @@ impl Service {
         let mut results = Vec::with_capacity(accounts.len());
         let (success_event, failure_event) = operation.events();
         let count = accounts.len();
+        let mut notice_accounts = Vec::with_capacity(count);
         for (index, account) in accounts.into_iter().enumerate() {
             let outcome = self.call_target(&account, &operation).await;
             let now = self.now();
@@ -316,8 +325,30 @@ impl Service {
                 now,
             )
             .await?;
+            notice_accounts.push(NoticeAccount {
+                target: account.target.clone(),
+                account: account.account.clone(),
+                ok,
+            });
             if index + 1 == count {
                 operations::finish(&mut tx, operation_id, now).await?;
+                // The person hears of it with the operation's last step,
+                // committed together.
+                let wanted = self
+                    .settings()
+                    .notices
+                    .email
+                    .contains(&operation.notice_kind());
+                if wanted && let Some(person) = people::get(&mut tx, user_id).await? {
+                    let happened = Happened {
+                        kind: operation.notice_kind(),
+                        door: caller.door.as_str(),
+                        at: now,
+                        accounts: std::mem::take(&mut notice_accounts),
+                        locked_until: None,
+                    };
+                    self.queue_notice(&mut tx, &person, happened).await?;
+                }
             }
             commit(tx).await?;
             if !ok {

@@ -297,7 +297,7 @@ impl Harness {
 }
 
 /// A person of department QA with `accounts` (target, account).
-fn person(id: &str, accounts: &[(&str, &str)]) -> PersonRecord {
+pub fn person(id: &str, accounts: &[(&str, &str)]) -> PersonRecord {
     PersonRecord {
         person: Person {
             id: id.into(),

@@ -13,6 +13,7 @@
 //! - `factors`: the TOTP factor and the verification policy.
 //! - `second_factor`: the portal's optional call to the person's phone.
 //! - `portal`: the self-service portal's sign-in, sessions and enrolment.
+//! - `notices`: telling people of resets, unlocks, lockouts and failures.
 
 mod enrolment;
 mod factors;
@@ -20,6 +21,7 @@ mod gate;
 mod harness;
 mod journal;
 mod lockout;
+mod notices;
 mod phone_enrolment;
 mod portal;
 mod second_factor;

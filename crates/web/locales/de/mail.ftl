@@ -12,3 +12,38 @@ reminder-choose = { $count ->
 reminder-reconfirm-how = Geben Sie Ihre Antworten erneut ein, oder wählen Sie neue.
 reminder-no-computer = Kein Computer zur Hand? Der Helpdesk gibt Ihnen eine PIN, mit der Sie sich per Telefon registrieren.
 reminder-footer = Dies ist eine automatische Nachricht des Dienstes zum Zurücksetzen von Passwörtern; bitte antworten Sie nicht. Niemand wird Sie je nach Ihrem Passwort oder Ihren Antworten fragen, weder per E-Mail noch am Telefon.
+# Benachrichtigungen darüber, was mit den Konten einer Person geschah.
+notice-subject-reset = Ihr Passwort wurde zurückgesetzt
+notice-subject-reset-failed = Das Zurücksetzen Ihres Passworts wurde nicht abgeschlossen
+notice-subject-unlock = Ihr Konto wurde entsperrt
+notice-subject-lockout = Ihr Konto wurde nach Fehlversuchen gesperrt
+notice-subject-verify-failure = Jemand konnte sich nicht als Sie ausweisen
+notice-greeting = Hallo { $name },
+notice-reset = Ihr Passwort wurde am { $time } { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} zurückgesetzt.
+notice-reset-failed = das Zurücksetzen Ihres Passworts wurde am { $time } { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} begonnen, aber nicht abgeschlossen.
+notice-unlock = Ihr Konto wurde am { $time } { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} entsperrt.
+notice-lockout = nach wiederholten Fehlversuchen, sich { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} als Sie auszuweisen, hat der Dienst zum Zurücksetzen von Passwörtern Ihr Konto am { $time } für sich gesperrt.
+notice-lockout-until = Die Sperre endet am { $time }; bis dahin kann der Helpdesk sie aufheben.
+notice-lockout-indefinite = Die Sperre bleibt, bis der Helpdesk sie aufhebt.
+notice-verify-failure = jemand hat am { $time } { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} vergeblich versucht, sich als Sie auszuweisen.
+notice-systems = Systeme:
+notice-system-done = { $target } ({ $account }): erledigt
+notice-system-failed = { $target } ({ $account }): nicht geändert
+notice-not-you = Wenn Sie das nicht waren, rufen Sie sofort den Helpdesk an: Jemand kennt vielleicht Ihre Antworten.
+notice-was-you = Wenn Sie es waren, ist nichts weiter zu tun.
+notice-footer = Dies ist eine automatische Nachricht des Dienstes zum Zurücksetzen von Passwörtern; bitte antworten Sie nicht. Sie enthält nie ein Passwort. Niemand wird Sie je nach Ihrem Passwort oder Ihren Antworten fragen, weder per E-Mail noch am Telefon.

@@ -1,0 +1,97 @@
+//! Notices to the person: queued with what they report, in the same
+//! transaction, once per operation (not per account), at most one
+//! failed-verification notice an hour, none without an address or when
+//! turned off.
+
+use serde_json::Value;
+use touchtone_service::notices::{NOTICE_ACTION, NoticeKind};
+use touchtone_testkit::both_databases;
+
+use crate::harness::*;
+
+/// Gives `id` (of the harness's people) an address.
+async fn give_address(h: &Harness, id: &str, accounts: &[(&str, &str)]) {
+    let mut record = person(id, accounts);
+    record.person.mail = Some(format!("{id}@example.test"));
+    h.service.import_people("test", &[record]).await.unwrap();
+}
+
+/// The queued notices, oldest first.
+async fn notices(h: &Harness) -> Vec<Value> {
+    let mut conn = h.store.acquire().await.unwrap();
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT payload FROM outbox WHERE action = $1 ORDER BY created_at, id")
+            .bind(NOTICE_ACTION)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    rows.iter()
+        .map(|(p,)| serde_json::from_str(p).unwrap())
+        .collect()
+}
+
+fn all_notices(s: &mut touchtone_service::Settings) {
+    s.notices.email = NoticeKind::ALL.into_iter().collect();
+    s.notices.language = "de".into();
+}
+
+both_databases! {
+    async fn a_reset_on_two_systems_is_one_notice_naming_both(db: Db) {
+        let h = Harness::start_with(db, all_notices).await;
+        give_address(&h, "carol", &[("local", "carol"), ("hr", "CAROL")]).await;
+        let token = h.verified(&api(), "carol").await;
+        h.service.password_sync(&api(), &token, "carol", secret(NEW_PASSWORD), None).await.unwrap();
+        let queued = notices(&h).await;
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        let n = &queued[0];
+        assert_eq!((n["kind"].as_str(), n["to"].as_str(), n["door"].as_str(), n["language"].as_str()),
+            (Some("password_reset"), Some("carol@example.test"), Some("api"), Some("de")));
+        let mut accounts: Vec<(String, bool)> = n["accounts"].as_array().unwrap().iter()
+            .map(|a| (a["target"].as_str().unwrap().to_owned(), a["ok"].as_bool().unwrap())).collect();
+        accounts.sort();
+        assert_eq!(accounts, vec![("hr".to_owned(), false), ("local".to_owned(), true)]);
+        assert!(!n.to_string().contains(NEW_PASSWORD));
+    }
+
+    async fn no_address_or_notices_off_queues_nothing(db: Db) {
+        // alice has no address.
+        let h = Harness::start_with(db, all_notices).await;
+        let token = h.verified(&api(), "alice").await;
+        h.service.password_sync(&api(), &token, "alice", secret(NEW_PASSWORD), None).await.unwrap();
+        assert!(notices(&h).await.is_empty());
+        // bob has one, but notices are off (the default, and without a relay).
+        let h = Harness::start(touchtone_testkit::Db::Sqlite).await;
+        give_address(&h, "bob", &[("local", "bob")]).await;
+        let token = h.verified(&api(), "bob").await;
+        h.service.accounts_unlock(&api(), &token, "bob", None).await.unwrap();
+        assert!(notices(&h).await.is_empty());
+    }
+
+    async fn failures_are_told_once_an_hour_and_the_lockout_with_its_end(db: Db) {
+        let h = Harness::start_with(db, all_notices).await;
+        give_address(&h, "alice", &[("local", "alice")]).await;
+        // Three wrong tries in one call: one failure notice.
+        let mut token = h.session(&ivr()).await;
+        for _ in 0..3 {
+            token = h.answer(&ivr(), &token, "alice", "1111").await.2;
+        }
+        assert_eq!(notices(&h).await.len(), 1);
+        // An hour on, one more failure is told again; the fifth locks.
+        h.clock.advance(3600 * 1000);
+        let mut token = h.session(&ivr()).await;
+        let mut locked = false;
+        for _ in 0..2 {
+            let (_, now_locked, next) = h.answer(&ivr(), &token, "alice", "1111").await;
+            token = next;
+            locked = now_locked;
+        }
+        assert!(locked);
+        let queued = notices(&h).await;
+        let mut kinds: Vec<&str> = queued.iter().map(|n| n["kind"].as_str().unwrap()).collect();
+        kinds.sort();
+        assert_eq!(kinds, ["locked_out", "verification_failed", "verification_failed"], "{queued:?}");
+        let lock = queued.iter().find(|n| n["kind"] == "locked_out").unwrap();
+        assert_eq!(lock["door"], "ivr");
+        assert_eq!(lock["locked_until"].as_i64(), Some(lock["at"].as_i64().unwrap() + h.service.settings().lockout.lockout_ms));
+    }
+}

@@ -1,0 +1,222 @@
+//! Notices to a person of what happened to their accounts (a reset, an
+//! unlock, a lockout, a failed verification). The service queues them with
+//! the change ([`touchtone_service::notices`]); this writes and sends them.
+//! A notice never contains the password, a code or an answer: only what
+//! happened, when, by which door, and on which systems.
+
+use std::sync::Arc;
+
+use askama::Template;
+use async_trait::async_trait;
+use lettre::message::Message;
+use touchtone_service::delivery::Sink;
+use touchtone_service::notices::{Notice, NoticeKind};
+
+use super::Mailer;
+use crate::i18n::{Lang, Tr};
+
+/// The sink of [`touchtone_service::notices::NOTICE_ACTION`].
+pub struct NoticeMailer {
+    mailer: Arc<Mailer>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText {
+    greeting: String,
+    what: String,
+    systems_heading: String,
+    systems: Vec<String>,
+    lock_line: Option<String>,
+    not_you: String,
+    was_you: String,
+    footer: String,
+}
+
+impl NoticeMailer {
+    pub fn new(mailer: Arc<Mailer>) -> NoticeMailer {
+        NoticeMailer { mailer }
+    }
+
+    /// The message for `notice`, queued as outbox item `item_id`.
+    pub fn message(&self, notice: &Notice, item_id: &str) -> Result<Message, String> {
+        let tr = Tr::new(Lang::from_code(&notice.language).unwrap_or(Lang::En));
+        let time = self.mailer.local_time(notice.at);
+        let door = notice.door.as_str();
+        let (subject, what) = match notice.kind {
+            NoticeKind::PasswordReset if notice.any_ok() => {
+                ("notice-subject-reset", "notice-reset")
+            }
+            NoticeKind::PasswordReset => ("notice-subject-reset-failed", "notice-reset-failed"),
+            NoticeKind::AccountsUnlocked => ("notice-subject-unlock", "notice-unlock"),
+            NoticeKind::LockedOut => ("notice-subject-lockout", "notice-lockout"),
+            NoticeKind::VerificationFailed => {
+                ("notice-subject-verify-failure", "notice-verify-failure")
+            }
+        };
+        let systems = notice
+            .accounts
+            .iter()
+            .map(|a| {
+                let id = if a.ok {
+                    "notice-system-done"
+                } else {
+                    "notice-system-failed"
+                };
+                tr.ta(id, &[("target", &a.target), ("account", &a.account)])
+            })
+            .collect();
+        let lock_line = (notice.kind == NoticeKind::LockedOut).then(|| match notice.locked_until {
+            Some(until) => tr.t1(
+                "notice-lockout-until",
+                "time",
+                self.mailer.local_time(until),
+            ),
+            None => tr.t("notice-lockout-indefinite"),
+        });
+        let body = NoticeText {
+            greeting: tr.t1("notice-greeting", "name", &notice.display_name),
+            what: tr.ta(what, &[("door", door), ("time", &time)]),
+            systems_heading: tr.t("notice-systems"),
+            systems,
+            lock_line,
+            not_you: tr.t("notice-not-you"),
+            was_you: tr.t("notice-was-you"),
+            footer: tr.t("notice-footer"),
+        }
+        .render()
+        .map_err(|e| format!("rendering the notice: {e}"))?;
+        self.mailer
+            .message(
+                (&notice.display_name, &notice.to),
+                tr.t(subject),
+                "notice",
+                item_id,
+                body,
+            )
+            .map_err(|e| format!("the notice to {}: {e}", notice.person_id))
+    }
+}
+
+#[async_trait]
+impl Sink for NoticeMailer {
+    async fn deliver(&self, item_id: &str, _event_type: &str, payload: &str) -> Result<(), String> {
+        let notice: Notice =
+            serde_json::from_str(payload).map_err(|e| format!("not a notice: {e}"))?;
+        let message = self.message(&notice, item_id)?;
+        self.mailer
+            .send(message)
+            .await
+            .map_err(|e| format!("sending the notice to {}: {e}", notice.to))?;
+        tracing::info!(person = %notice.person_id, kind = notice.kind.as_str(), "notice e-mail sent");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use touchtone_service::notices::NoticeAccount;
+
+    use super::*;
+
+    fn mailer() -> NoticeMailer {
+        NoticeMailer::new(Arc::new(
+            Mailer::new(&super::super::test_settings()).unwrap(),
+        ))
+    }
+
+    fn notice(kind: NoticeKind, language: &str) -> Notice {
+        Notice {
+            person_id: "jsmith".into(),
+            display_name: "Jörg Smith".into(),
+            to: "jsmith@example.com".into(),
+            kind,
+            // 2026-12-02 09:42 UTC, 10:42 in Berlin.
+            at: 1_796_204_520_000,
+            door: "ivr".into(),
+            accounts: vec![
+                NoticeAccount {
+                    target: "ad".into(),
+                    account: "jsmith".into(),
+                    ok: true,
+                },
+                NoticeAccount {
+                    target: "ldap".into(),
+                    account: "jsmith".into(),
+                    ok: false,
+                },
+            ],
+            locked_until: None,
+            language: language.into(),
+        }
+    }
+
+    /// The message with quoted-printable soft line breaks undone.
+    fn text(message: &Message) -> String {
+        String::from_utf8(message.formatted())
+            .unwrap()
+            .replace("=\r\n", "")
+    }
+
+    #[tokio::test]
+    async fn a_reset_notice_says_when_how_and_where_in_local_time() {
+        let en = text(
+            &mailer()
+                .message(&notice(NoticeKind::PasswordReset, "en"), "abc/@notice-mail")
+                .unwrap(),
+        );
+        assert!(en.contains("Subject: Your password was reset"), "{en}");
+        assert!(
+            en.contains("reset by telephone at 2026-12-02 10:42 CET."),
+            "{en}"
+        );
+        assert!(en.contains("- ad (jsmith): done"), "{en}");
+        assert!(en.contains("- ldap (jsmith): not changed"), "{en}");
+        assert!(en.contains("If this was not you"), "{en}");
+        assert!(
+            en.contains("Message-ID: <notice-abc..notice-mail@example.com>"),
+            "{en}"
+        );
+        let de = text(
+            &mailer()
+                .message(&notice(NoticeKind::PasswordReset, "de"), "x")
+                .unwrap(),
+        );
+        assert!(de.contains("am 2026-12-02 10:42 CET per Telefon"), "{de}");
+    }
+
+    #[tokio::test]
+    async fn every_kind_has_its_own_words_and_a_lockout_says_until_when() {
+        let m = mailer();
+        let mut failed = notice(NoticeKind::PasswordReset, "en");
+        for a in &mut failed.accounts {
+            a.ok = false;
+        }
+        let mut lockout = notice(NoticeKind::LockedOut, "en");
+        lockout.accounts.clear();
+        lockout.locked_until = Some(lockout.at + 30 * 60 * 1000);
+        lockout.door = "portal".into();
+        let texts: Vec<String> = [
+            failed,
+            notice(NoticeKind::AccountsUnlocked, "en"),
+            lockout,
+            notice(NoticeKind::VerificationFailed, "en"),
+        ]
+        .iter()
+        .map(|n| text(&m.message(n, "x").unwrap()))
+        .collect();
+        assert!(texts[0].contains("did not complete"), "{}", texts[0]);
+        assert!(texts[1].contains("Subject: Your account was unlocked"));
+        assert!(
+            texts[2].contains("in the self-service portal"),
+            "{}",
+            texts[2]
+        );
+        assert!(
+            texts[2].contains("The lock ends at 2026-12-02 11:12 CET"),
+            "{}",
+            texts[2]
+        );
+        assert!(texts[3].contains("and failed."), "{}", texts[3]);
+    }
+}
