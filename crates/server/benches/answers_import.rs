@@ -51,6 +51,8 @@ async fn main() {
                 mail: None,
                 phone_numbers: vec![],
                 disabled: false,
+                groups: Vec::new(),
+                privileged: false,
             },
             accounts: vec![Account {
                 target: "local".into(),

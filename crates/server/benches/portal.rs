@@ -164,6 +164,8 @@ fn person(i: usize) -> Person {
         mail: None,
         phone_numbers: vec![],
         disabled: false,
+        groups: Vec::new(),
+        privileged: false,
     }
 }
 

@@ -360,6 +360,8 @@ pub async fn seed(service: &Service) -> anyhow::Result<bool> {
                 mail: Some(format!("{login}@example.com")),
                 phone_numbers: Vec::new(),
                 disabled: false,
+                groups: Vec::new(),
+                privileged: false,
             },
             accounts: vec![Account {
                 target: "local".into(),

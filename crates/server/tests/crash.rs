@@ -63,7 +63,7 @@ both_databases! {
         let record = PersonRecord {
             person: Person {
                 id: "crash".into(), display_name: "Crash Test".into(), department: "QA".into(), employee_number: None,
-                mail: None, phone_numbers: vec![], disabled: false,
+                mail: None, phone_numbers: vec![], disabled: false, groups: vec![], privileged: false,
             },
             accounts: vec![
                 Account { target: "local".into(), account: "crash".into() },

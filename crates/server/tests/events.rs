@@ -198,7 +198,7 @@ both_databases! {
         let record = PersonRecord {
             person: Person {
                 id: "twotargets".into(), display_name: "Two Targets".into(), department: "Ops".into(),
-                employee_number: None, mail: None, phone_numbers: vec![], disabled: false,
+                employee_number: None, mail: None, phone_numbers: vec![], disabled: false, groups: vec![], privileged: false,
             },
             accounts: vec![
                 Account { target: "local".into(), account: "twotargets".into() },
@@ -266,6 +266,8 @@ async fn add_people(app: &TestApp, people: &[(&str, &str, Option<&str>)]) {
                 mail: mail.map(str::to_owned),
                 phone_numbers: vec![],
                 disabled: false,
+                groups: Vec::new(),
+                privileged: false,
             },
             accounts: vec![Account {
                 target: "local".into(),

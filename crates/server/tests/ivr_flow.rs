@@ -475,6 +475,8 @@ async fn a_call_from_an_unregistered_number_gets_one_more_question() {
             mail: None,
             phone_numbers: vec!["+1 (415) 555-2671".into()],
             disabled: false,
+            groups: Vec::new(),
+            privileged: false,
         },
         accounts: vec![Account {
             target: "local".into(),
@@ -526,6 +528,8 @@ async fn newbie_with_pin(app: &TestApp) -> String {
             mail: None,
             phone_numbers: vec![],
             disabled: false,
+            groups: Vec::new(),
+            privileged: false,
         },
         accounts: vec![Account {
             target: "local".into(),
@@ -698,6 +702,8 @@ fn totp_for_resets(c: &mut touchtone_server::config::Config) {
         name: "totp-resets".into(),
         operations: vec![OperationName::Reset],
         departments: Vec::new(),
+        groups: Vec::new(),
+        privileged: None,
         require: vec![vec![FactorName::Questions], vec![FactorName::Totp]],
         fallback: None,
     }];

@@ -141,6 +141,8 @@ impl Service {
                 mail: entry.mail.clone(),
                 phone_numbers: entry.phone_numbers.clone(),
                 disabled: entry.disabled,
+                groups: entry.groups.clone(),
+                privileged: entry.privileged,
                 failures_cleared_at: 0,
             };
             let account = AccountRef {
@@ -254,6 +256,16 @@ fn changed_fields(old: &Person, new: &Person) -> Vec<String> {
     }
     if old.phone_numbers != new.phone_numbers {
         fields.push("phone_numbers");
+    }
+    if old.groups != new.groups {
+        fields.push("groups");
+    }
+    if old.privileged != new.privileged {
+        fields.push(if new.privileged {
+            "privileged"
+        } else {
+            "not_privileged"
+        });
     }
     if old.disabled != new.disabled {
         fields.push(if new.disabled { "disabled" } else { "enabled" });

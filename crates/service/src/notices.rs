@@ -2,7 +2,8 @@
 //! password reset, an unlock, an intruder lockout and (when configured) a
 //! failed verification, a notice goes to the person's e-mail address, so
 //! someone who did not ask for it learns of it at once and can call the
-//! helpdesk.
+//! helpdesk. Administrators can be told of every reset, unlock and lockout
+//! of a privileged person as well.
 //!
 //! A notice is queued in the outbox (action [`NOTICE_ACTION`]) in the same
 //! transaction that records what happened, so it is sent if and only if
@@ -71,6 +72,10 @@ pub struct NoticeSettings {
     pub email: HashSet<NoticeKind>,
     /// The language to write in (`en`, `de`).
     pub language: String,
+    /// Addresses told of every reset, unlock and lockout of a privileged
+    /// person (whatever `email` says, and whether or not the person has an
+    /// address); empty: none.
+    pub admins: Vec<String>,
 }
 
 /// One account an operation touched, as the notice names it.
@@ -101,6 +106,9 @@ pub struct Notice {
     #[serde(default)]
     pub locked_until: Option<i64>,
     pub language: String,
+    /// Addressed to an administrator about the person, not to the person.
+    #[serde(default)]
+    pub for_admin: bool,
 }
 
 impl Notice {
@@ -130,35 +138,56 @@ impl Service {
         happened: Happened<'_>,
     ) -> Result<bool, ServiceError> {
         let settings = &self.settings().notices;
-        if !settings.email.contains(&happened.kind) {
+        let to_person = settings
+            .email
+            .contains(&happened.kind)
+            .then(|| person.mail.as_deref().filter(|m| m.contains('@')))
+            .flatten();
+        let to_admins: &[String] =
+            if person.privileged && happened.kind != NoticeKind::VerificationFailed {
+                &settings.admins
+            } else {
+                &[]
+            };
+        if to_person.is_none() && to_admins.is_empty() {
             return Ok(false);
         }
-        let Some(to) = person.mail.as_deref().filter(|m| m.contains('@')) else {
-            return Ok(false);
-        };
-        let notice = Notice {
+        let notice = |to: &str, for_admin: bool| Notice {
             person_id: person.id.clone(),
             display_name: person.display_name.clone(),
             to: to.to_owned(),
             kind: happened.kind,
             at: happened.at,
             door: happened.door.to_owned(),
-            accounts: happened.accounts,
+            accounts: happened.accounts.clone(),
             locked_until: happened.locked_until,
             language: settings.language.clone(),
+            for_admin,
         };
-        let payload =
-            serde_json::to_string(&notice).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        if happened.kind == NoticeKind::VerificationFailed {
-            // One per person and hour: the item's ID says which hour.
-            let bucket = happened.at.div_euclid(FAILURE_NOTICE_BUCKET_MS);
-            let id = format!("verify-failure-notice:{}:{bucket}", person.id);
-            return Ok(
-                outbox::enqueue_once(conn, &id, NOTICE_ACTION, &payload, happened.at).await?,
-            );
+        let payload = |n: &Notice| {
+            serde_json::to_string(n).map_err(|e| ServiceError::Internal(e.to_string()))
+        };
+        let mut queued = false;
+        if let Some(to) = to_person {
+            let payload = payload(&notice(to, false))?;
+            if happened.kind == NoticeKind::VerificationFailed {
+                // One per person and hour: the item's ID says which hour.
+                let bucket = happened.at.div_euclid(FAILURE_NOTICE_BUCKET_MS);
+                let id = format!("verify-failure-notice:{}:{bucket}", person.id);
+                queued |=
+                    outbox::enqueue_once(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
+            } else {
+                let id = uuid::Uuid::new_v4().to_string();
+                outbox::enqueue(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
+                queued = true;
+            }
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        outbox::enqueue(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
-        Ok(true)
+        for admin in to_admins {
+            let payload = payload(&notice(admin, true))?;
+            let id = uuid::Uuid::new_v4().to_string();
+            outbox::enqueue(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
+            queued = true;
+        }
+        Ok(queued)
     }
 }

@@ -33,6 +33,10 @@ pub struct Person {
     /// Registered numbers, as given (compared in E.164 form).
     pub phone_numbers: Vec<String>,
     pub disabled: bool,
+    /// Directory groups (DNs or names), which policies may match on.
+    pub groups: Vec<String>,
+    /// An administrator or other person policies may ask more of.
+    pub privileged: bool,
 }
 
 /// One of a person's accounts on a target system.
@@ -52,6 +56,8 @@ impl From<PersonRow> for Person {
             mail: row.mail,
             phone_numbers: row.phone_numbers,
             disabled: row.disabled,
+            groups: row.groups,
+            privileged: row.privileged,
         }
     }
 }
@@ -67,6 +73,8 @@ impl Person {
             mail: self.mail.clone(),
             phone_numbers: self.phone_numbers.clone(),
             disabled: self.disabled,
+            groups: self.groups.clone(),
+            privileged: self.privileged,
             failures_cleared_at: 0,
         }
     }

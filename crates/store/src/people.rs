@@ -20,6 +20,10 @@ pub struct Person {
     pub mail: Option<String>,
     pub phone_numbers: Vec<String>,
     pub disabled: bool,
+    /// Directory groups (as the directory names them: DNs or names).
+    pub groups: Vec<String>,
+    /// An administrator or other person policies ask more of.
+    pub privileged: bool,
     /// Verification failures before this time no longer count (set when an
     /// administrator clears a lockout).
     pub failures_cleared_at: i64,
@@ -32,10 +36,11 @@ pub struct AccountRef {
     pub account: String,
 }
 
-const PERSON_COLUMNS: &str = "id, display_name, department, employee_number, mail, phone_numbers, disabled, failures_cleared_at";
+const PERSON_COLUMNS: &str = "id, display_name, department, employee_number, mail, phone_numbers, disabled, groups, privileged, failures_cleared_at";
 
 fn person_from_row(row: &sqlx::any::AnyRow) -> Result<Person> {
     let phones: String = row.try_get("phone_numbers")?;
+    let groups: String = row.try_get("groups")?;
     Ok(Person {
         id: row.try_get("id")?,
         display_name: row.try_get("display_name")?,
@@ -45,6 +50,9 @@ fn person_from_row(row: &sqlx::any::AnyRow) -> Result<Person> {
         phone_numbers: serde_json::from_str(&phones)
             .map_err(|e| StoreError::Corrupt(format!("phone_numbers of a person: {e}")))?,
         disabled: row.try_get::<i64, _>("disabled")? != 0,
+        groups: serde_json::from_str(&groups)
+            .map_err(|e| StoreError::Corrupt(format!("groups of a person: {e}")))?,
+        privileged: row.try_get::<i64, _>("privileged")? != 0,
         failures_cleared_at: row.try_get("failures_cleared_at")?,
     })
 }
@@ -54,12 +62,14 @@ fn person_from_row(row: &sqlx::any::AnyRow) -> Result<Person> {
 pub async fn upsert(conn: &mut AnyConnection, person: &Person, now: i64) -> Result<()> {
     let phones =
         serde_json::to_string(&person.phone_numbers).expect("a list of strings serialises");
+    let groups = serde_json::to_string(&person.groups).expect("a list of strings serialises");
     sqlx::query(
-        "INSERT INTO people (id, display_name, department, employee_number, mail, phone_numbers, disabled, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+        "INSERT INTO people (id, display_name, department, employee_number, mail, phone_numbers, disabled, groups, privileged, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
          ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, department = excluded.department, \
          employee_number = excluded.employee_number, mail = excluded.mail, phone_numbers = excluded.phone_numbers, \
-         disabled = excluded.disabled, updated_at = excluded.updated_at",
+         disabled = excluded.disabled, groups = excluded.groups, privileged = excluded.privileged, \
+         updated_at = excluded.updated_at",
     )
     .bind(&person.id)
     .bind(&person.display_name)
@@ -68,6 +78,8 @@ pub async fn upsert(conn: &mut AnyConnection, person: &Person, now: i64) -> Resu
     .bind(&person.mail)
     .bind(phones)
     .bind(i64::from(person.disabled))
+    .bind(groups)
+    .bind(i64::from(person.privileged))
     .bind(now)
     .execute(&mut *conn)
     .await?;

@@ -62,6 +62,17 @@ async fn active_directory_reset_unlock_and_import_on_a_samba_dc() {
     dc.add_user("gone", "Gone Person", "IT", "Init1al-Pass!");
     dc.add_user("plain", "Plain User", "IT", "Init1al-Pass!");
     dc.disable_user("gone");
+    // asmith administers: in a group, and marked as AD marks protected
+    // accounts.
+    dc.modify(&format!(
+        "dn: CN=Helpdesk Admins,{users}\nchangetype: add\nobjectClass: group\nsAMAccountName: helpdesk-admins\nmember: {asmith}\n",
+        users = samba::USERS_DN,
+        asmith = SambaDc::user_dn("asmith")
+    ));
+    dc.modify(&format!(
+        "dn: {}\nchangetype: modify\nreplace: adminCount\nadminCount: 1\n",
+        SambaDc::user_dn("asmith")
+    ));
     let service = settings(
         &dc,
         dc.ldaps_url(),
@@ -215,6 +226,8 @@ async fn active_directory_reset_unlock_and_import_on_a_samba_dc() {
             employee_number: Some("employeeID".into()),
             mail: Some("mail".into()),
             phone_numbers: vec!["telephoneNumber".into()],
+            groups: Some("memberOf".into()),
+            privileged: Some("adminCount".into()),
         },
         max_entries: 1000,
     };
@@ -235,4 +248,13 @@ async fn active_directory_reset_unlock_and_import_on_a_samba_dc() {
     );
     assert_eq!(entries[2].display_name, "John Doe");
     assert_eq!(entries[2].department, "Finance");
+    // Groups from memberOf (the DNs, as AD names them) and adminCount.
+    assert_eq!(
+        (entries[0].groups.clone(), entries[0].privileged),
+        (
+            vec![format!("CN=Helpdesk Admins,{}", samba::USERS_DN)],
+            true
+        )
+    );
+    assert_eq!((entries[2].groups.len(), entries[2].privileged), (0, false));
 }

@@ -368,6 +368,8 @@ async fn people_are_read_with_the_attribute_mapping_across_pages() {
             employee_number: Some("employeeNumber".into()),
             mail: Some("mail".into()),
             phone_numbers: vec!["telephoneNumber".into(), "mobile".into()],
+            groups: None,
+            privileged: None,
         },
         max_entries: 10_000,
     };

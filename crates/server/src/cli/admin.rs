@@ -290,6 +290,10 @@ pub async fn people(config: &Path, cmd: PeopleCommand) -> anyhow::Result<()> {
             println!("name:         {}", r.person.display_name);
             println!("department:   {}", r.person.department);
             println!("disabled:     {}", r.person.disabled);
+            println!("privileged:   {}", r.person.privileged);
+            for group in &r.person.groups {
+                println!("group:        {group}");
+            }
             for (attribute, digits) in &r.keypad_ids {
                 println!("keypad id:    {digits} ({attribute})");
             }
@@ -347,6 +351,11 @@ pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
         accounts: String,
         #[serde(default)]
         disabled: String,
+        /// Directory groups, `;`-separated, for verification policies.
+        #[serde(default)]
+        groups: String,
+        #[serde(default)]
+        privileged: String,
     }
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
@@ -392,6 +401,15 @@ pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
                 mail: optional(row.mail),
                 phone_numbers: split(&row.phone_numbers),
                 disabled: matches!(row.disabled.trim(), "1" | "true" | "yes"),
+                groups: split(&row.groups),
+                privileged: match row.privileged.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" => true,
+                    "" | "0" | "false" | "no" => false,
+                    other => anyhow::bail!(
+                        "{} line {line}: privileged is {other:?}; use true or false",
+                        path.display()
+                    ),
+                },
             },
             accounts,
         });
@@ -554,4 +572,34 @@ fn print_sync_report(report: &SyncReport) {
             ""
         }
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> anyhow::Result<Vec<PersonRecord>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("people.csv");
+        std::fs::write(&path, text).unwrap();
+        read_people_csv(&path)
+    }
+
+    #[test]
+    fn people_csv_carries_groups_and_the_privileged_flag() {
+        let records = read(
+            "id,display_name,accounts,groups,privileged\n\
+             ada,Ada Admin,local:ada,Domain Admins; Helpdesk ,true\n\
+             bo,Bo,local:bo,,\n",
+        )
+        .unwrap();
+        assert_eq!(records[0].person.groups, ["Domain Admins", "Helpdesk"]);
+        assert!(records[0].person.privileged);
+        assert!(records[1].person.groups.is_empty() && !records[1].person.privileged);
+        // Without the columns, nobody is privileged.
+        let old = read("id,display_name,accounts\nbo,Bo,local:bo\n").unwrap();
+        assert!(!old[0].person.privileged);
+        let err = read("id,display_name,privileged\nada,Ada,sometimes\n").unwrap_err();
+        assert!(err.to_string().contains("line 2: privileged"), "{err}");
+    }
 }

@@ -183,5 +183,8 @@ fn default_attributes(active_directory: bool) -> AttributeMap {
         employee_number: Some(employee_number.into()),
         mail: Some("mail".into()),
         phone_numbers: vec!["telephoneNumber".into(), "mobile".into()],
+        // OpenLDAP has memberOf with its overlay; without it, no groups.
+        groups: Some("memberOf".into()),
+        privileged: active_directory.then(|| "adminCount".into()),
     }
 }

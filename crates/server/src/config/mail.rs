@@ -121,6 +121,9 @@ pub struct NoticesConfig {
     pub language: String,
     /// The IANA time zone the times are written in; empty: the system's.
     pub time_zone: String,
+    /// Addresses told of every reset, unlock and lockout of a privileged
+    /// person.
+    pub admins: Vec<String>,
 }
 
 impl Default for NoticesConfig {
@@ -129,6 +132,7 @@ impl Default for NoticesConfig {
             email: vec!["reset".into(), "unlock".into(), "lockout".into()],
             language: "en".into(),
             time_zone: String::new(),
+            admins: Vec::new(),
         }
     }
 }
@@ -140,6 +144,13 @@ impl NoticesConfig {
                 let known: Vec<&str> = NoticeKind::ALL.iter().map(|k| k.as_str()).collect();
                 bail!("notices.email: {kind:?} is not one of {}", known.join(", "));
             }
+        }
+        if let Some(bad) = self
+            .admins
+            .iter()
+            .find(|a| !touchtone_web::mail::is_address(a))
+        {
+            bail!("notices.admins: {bad:?} is not an e-mail address");
         }
         if !["en", "de"].contains(&self.language.as_str()) {
             bail!("notices.language must be \"en\" or \"de\"");
@@ -165,6 +176,11 @@ impl NoticesConfig {
                 Default::default()
             },
             language: self.language.clone(),
+            admins: if has_relay {
+                self.admins.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 }

@@ -684,21 +684,30 @@ mod tests {
         let text = format!("{}{block}{}", &text[..start], &text[end..]);
         let config = Config::from_toml(&text).unwrap();
         let policies = config.settings().verification.policies;
-        assert_eq!(policies.len(), 1);
-        assert_eq!(policies[0].name, "it-staff");
+        assert_eq!(policies.len(), 2);
+        assert_eq!(
+            (policies[0].name.as_str(), policies[0].privileged),
+            ("administrators", Some(true))
+        );
+        assert_eq!(policies[0].groups, ["Domain Admins"]);
+        assert_eq!(policies[0].fallback, None);
+        assert_eq!(policies[1].name, "it-staff");
         use touchtone_service::factors::Factor;
         assert_eq!(
-            policies[0].require,
+            policies[1].require,
             vec![vec![Factor::Questions], vec![Factor::Totp]]
         );
-        assert_eq!(policies[0].fallback, Some(vec![vec![Factor::Questions]]));
+        assert_eq!(policies[1].fallback, Some(vec![vec![Factor::Questions]]));
 
         let unknown = text.replace("[\"totp\"]]", "[\"radius\"]]");
         let err = format!("{:#}", Config::from_toml(&unknown).unwrap_err());
         assert!(err.contains("radius") && err.contains("totp"), "{err}");
         let empty = text.replace("require = [[\"questions\"], [\"totp\"]]", "require = [[]]");
         let err = format!("{:#}", Config::from_toml(&empty).unwrap_err());
-        assert!(err.contains("it-staff") && err.contains("require"), "{err}");
+        assert!(
+            err.contains("administrators") && err.contains("require"),
+            "{err}"
+        );
     }
 
     /// The commented directory examples, uncommented, form a valid config;
@@ -921,6 +930,7 @@ mod tests {
             ("email = [\"resets\"]", "notices.email"),
             ("language = \"fr\"", "notices.language"),
             ("time_zone = \"Mars/Olympus\"", "notices.time_zone"),
+            ("admins = [\"security\"]", "notices.admins"),
         ] {
             let err = Config::from_toml(&format!("{base}{smtp}[notices]\n{bad}\n")).unwrap_err();
             assert!(err.to_string().contains(says), "{bad}: {err}");

@@ -10,6 +10,12 @@
 //! operations = ["reset"]
 //! require = [["questions"], ["totp"]]   # questions and a TOTP code
 //! fallback = [["questions"]]            # for those without an app; absent: the helpdesk
+//!
+//! [[verification.policies]]
+//! name = "administrators"
+//! privileged = true                     # marked privileged (AD's adminCount, the import)
+//! groups = ["Domain Admins"]            # or in one of these directory groups
+//! require = [["questions"], ["totp"]]
 //! ```
 
 use std::collections::HashSet;
@@ -42,6 +48,15 @@ pub struct PolicyConfig {
     /// Empty or absent: everyone.
     #[serde(default)]
     pub departments: Vec<String>,
+    /// Directory groups (a group's name, i.e. its DN's first value, or its
+    /// whole DN); empty or absent: anyone. With `privileged = true` as
+    /// well, either makes the policy apply.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// `true`: only privileged people (or members of `groups`); `false`:
+    /// only people who are not; absent: either.
+    #[serde(default)]
+    pub privileged: Option<bool>,
     /// Every group is needed; a group is met by any one of its factors.
     pub require: Vec<Vec<FactorName>>,
     #[serde(default)]
@@ -84,6 +99,8 @@ impl PolicyConfig {
                 })
                 .collect(),
             departments: self.departments.clone(),
+            groups: self.groups.clone(),
+            privileged: self.privileged,
             require: requirement(&self.require),
             fallback: self.fallback.as_deref().map(requirement),
         }

@@ -356,6 +356,8 @@ async fn seed(service: &Service) {
             mail: None,
             phone_numbers: vec![],
             disabled: false,
+            groups: Vec::new(),
+            privileged: false,
         },
         accounts: vec![Account {
             target: "local".into(),

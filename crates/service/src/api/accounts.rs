@@ -332,13 +332,12 @@ impl Service {
             });
             if index + 1 == count {
                 operations::finish(&mut tx, operation_id, now).await?;
-                // The person hears of it with the operation's last step,
-                // committed together.
-                let wanted = self
-                    .settings()
-                    .notices
-                    .email
-                    .contains(&operation.notice_kind());
+                // The person (and, for a privileged one, the
+                // administrators) hear of it with the operation's last
+                // step, committed together.
+                let notices = &self.settings().notices;
+                let wanted =
+                    notices.email.contains(&operation.notice_kind()) || !notices.admins.is_empty();
                 if wanted && let Some(person) = people::get(&mut tx, user_id).await? {
                     let happened = Happened {
                         kind: operation.notice_kind(),

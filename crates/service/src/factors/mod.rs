@@ -74,6 +74,12 @@ pub struct VerificationPolicy {
     pub operations: Vec<Operation>,
     /// The departments it applies to (empty: everyone).
     pub departments: Vec<String>,
+    /// Directory groups it applies to, by name (a DN's first value) or
+    /// whole DN (empty: anyone).
+    pub groups: Vec<String>,
+    /// `Some(true)`: privileged people only (or, with `groups`, people in
+    /// one of them); `Some(false)`: people who are not; `None`: either.
+    pub privileged: Option<bool>,
     pub require: Requirement,
     /// What a person who has not enrolled a factor the requirement needs
     /// must prove instead; `None`: nothing will do, and the caller is sent
@@ -83,13 +89,72 @@ pub struct VerificationPolicy {
 
 impl VerificationPolicy {
     fn applies(&self, person: &PersonRow, operation: Operation) -> bool {
-        (self.operations.is_empty() || self.operations.contains(&operation))
-            && (self.departments.is_empty()
-                || self
-                    .departments
-                    .iter()
-                    .any(|d| d.eq_ignore_ascii_case(&person.department)))
+        let department = self.departments.is_empty()
+            || self
+                .departments
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&person.department));
+        let in_group = self
+            .groups
+            .iter()
+            .any(|g| person.groups.iter().any(|p| group_matches(g, p)));
+        // Groups and the privileged flag are two ways of naming the
+        // people an administrators' policy is for: either one will do.
+        let who = match (self.privileged, self.groups.is_empty()) {
+            (None, true) => true,
+            (None, false) => in_group,
+            (Some(true), true) => person.privileged,
+            (Some(true), false) => person.privileged || in_group,
+            (Some(false), true) => !person.privileged,
+            (Some(false), false) => !person.privileged && in_group,
+        };
+        (self.operations.is_empty() || self.operations.contains(&operation)) && department && who
     }
+}
+
+/// Whether the configured group `wanted` names the person's group `held`
+/// (as the directory gave it, usually a DN): the whole DN, or the value of
+/// its first part (`CN=Domain Admins,CN=Users,...` is `Domain Admins`),
+/// either without regard to case, as directories compare names.
+fn group_matches(wanted: &str, held: &str) -> bool {
+    wanted.eq_ignore_ascii_case(held)
+        || first_rdn_value(held).is_some_and(|v| wanted.eq_ignore_ascii_case(&v))
+}
+
+/// The value of a DN's first RDN, with RFC 4514 escapes undone; `None`
+/// for a string that is not a DN. Written here because no crate in use
+/// parses DNs (ldap3 only escapes them), and this is all that is needed.
+fn first_rdn_value(dn: &str) -> Option<String> {
+    let (_, rest) = dn.split_once('=')?;
+    let bytes = rest.as_bytes();
+    let mut value = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        value.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        value.push(*bytes.get(i + 1)?);
+                        i += 2;
+                    }
+                }
+            }
+            b',' | b'+' => break,
+            b => {
+                value.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&value).trim().to_owned())
 }
 
 /// The verification policies and the TOTP label.
@@ -268,5 +333,22 @@ mod tests {
         );
         assert!(!reachable(&require, &[Factor::Questions]));
         assert!(reachable(&require, &[Factor::Totp, Factor::Questions]));
+    }
+
+    #[test]
+    fn a_group_is_named_by_its_dn_or_its_first_value_with_escapes_undone() {
+        let dn = "CN=Domain Admins,CN=Users,DC=tt,DC=test";
+        assert!(group_matches("domain admins", dn));
+        assert!(group_matches("cn=domain admins,cn=users,dc=tt,dc=test", dn));
+        assert!(!group_matches("Users", dn));
+        assert!(!group_matches("Domain", dn));
+        assert!(group_matches("Ops, Night", r"CN=Ops\, Night,OU=Groups"));
+        assert!(group_matches("Ops, Night", r"CN=Ops\2C Night,OU=Groups"));
+        assert!(group_matches("Zürich", r"CN=Z\C3\BCrich,OU=Groups"));
+        assert!(
+            group_matches("Helpdesk", "Helpdesk"),
+            "a plain name from an import"
+        );
+        assert_eq!(first_rdn_value(r"CN=broken\"), None);
     }
 }

@@ -79,7 +79,7 @@ both_databases! {
         let newcomer = touchtone_service::admin::PersonRecord {
             person: touchtone_service::people::Person {
                 id: "dave".into(), display_name: "Dave".into(), department: "Sales".into(),
-                employee_number: None, mail: Some("dave@example.test".into()), phone_numbers: vec![], disabled: false,
+                employee_number: None, mail: Some("dave@example.test".into()), phone_numbers: vec![], disabled: false, groups: vec![], privileged: false,
             },
             accounts: vec![],
         };
@@ -102,7 +102,7 @@ both_databases! {
                 employee_number: None,
                 // Every third has no address (and gets no reminder).
                 mail: (i % 3 != 0).then(|| format!("p{i}@example.test")),
-                phone_numbers: vec![], disabled: false,
+                phone_numbers: vec![], disabled: false, groups: vec![], privileged: false,
             },
             accounts: vec![],
         }).collect();

@@ -22,6 +22,8 @@ fn totp_for_resets(fallback: Option<Vec<Vec<Factor>>>) -> VerificationPolicy {
         name: "qa-totp".into(),
         operations: vec![Operation::Reset],
         departments: vec!["qa".into()],
+        groups: vec![],
+        privileged: None,
         require: vec![vec![Factor::Questions], vec![Factor::Totp]],
         fallback,
     }
@@ -122,6 +124,39 @@ async fn key_code(
 }
 
 both_databases! {
+    async fn privileged_people_and_admin_groups_need_the_authenticator(db: Db) {
+        let h = Harness::start_with(db, |s| {
+            s.verification.policies = vec![VerificationPolicy {
+                name: "administrators".into(),
+                operations: vec![],
+                departments: vec![],
+                groups: vec!["Domain Admins".into()],
+                privileged: Some(true),
+                require: vec![vec![Factor::Questions], vec![Factor::Totp]],
+                fallback: None,
+            }];
+        })
+        .await;
+        // alice is marked privileged; carol is in the admins' group (by DN,
+        // as the directory sync imports it); bob is neither.
+        let mut alice = person("alice", &[("local", "alice")]);
+        alice.person.privileged = true;
+        let mut carol = person("carol", &[("local", "carol")]);
+        carol.person.groups = vec!["CN=Domain Admins,CN=Users,DC=tt,DC=test".into()];
+        h.service.import_people("test", &[alice, carol]).await.unwrap();
+        for user in ["alice", "carol"] {
+            let token = h.verified(&api(), user).await;
+            let e = h.service.password_sync(&api(), &token, user, secret(NEW_PASSWORD), None).await.unwrap_err();
+            assert!(matches!(&e, ServiceError::VerificationIncomplete(m) if m == &["totp".to_owned()]), "{user}: {e:?}");
+            // Not enrolled, so the unlock (same policy) cannot happen either.
+            let token = h.verified(&api(), user).await;
+            let status = h.service.factors_get(&api(), &token, user).await.unwrap();
+            assert!(status.value.operations.iter().all(|(_, s)| s.unavailable && s.policy == "administrators"), "{user}: {:?}", status.value);
+        }
+        let token = h.verified(&api(), "bob").await;
+        h.service.password_sync(&api(), &token, "bob", secret(NEW_PASSWORD), None).await.unwrap();
+    }
+
     async fn a_reset_waits_for_the_code_the_policy_needs(db: Db) {
         let h = harness(db, None).await;
         let app = set_up_app(&h).await;

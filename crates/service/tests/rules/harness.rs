@@ -307,6 +307,8 @@ pub fn person(id: &str, accounts: &[(&str, &str)]) -> PersonRecord {
             mail: None,
             phone_numbers: vec![],
             disabled: false,
+            groups: Vec::new(),
+            privileged: false,
         },
         accounts: accounts
             .iter()

@@ -94,4 +94,25 @@ both_databases! {
         assert_eq!(lock["door"], "ivr");
         assert_eq!(lock["locked_until"].as_i64(), Some(lock["at"].as_i64().unwrap() + h.service.settings().lockout.lockout_ms));
     }
+
+    async fn administrators_hear_of_every_reset_of_a_privileged_person(db: Db) {
+        let h = Harness::start_with(db, |s| {
+            s.notices.admins = vec!["security@example.test".into()];
+            s.notices.language = "en".into();
+        })
+        .await;
+        // alice is privileged and has no address; bob is neither.
+        let mut alice = person("alice", &[("local", "alice")]);
+        alice.person.privileged = true;
+        h.service.import_people("test", &[alice]).await.unwrap();
+        for user in ["alice", "bob"] {
+            let token = h.verified(&api(), user).await;
+            h.service.password_sync(&api(), &token, user, secret(NEW_PASSWORD), None).await.unwrap();
+        }
+        let queued = notices(&h).await;
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        let n = &queued[0];
+        assert_eq!((n["person_id"].as_str(), n["to"].as_str(), n["for_admin"].as_bool(), n["kind"].as_str()),
+            (Some("alice"), Some("security@example.test"), Some(true), Some("password_reset")));
+    }
 }

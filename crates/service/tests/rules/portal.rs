@@ -53,7 +53,7 @@ both_databases! {
         let gone = touchtone_service::admin::PersonRecord {
             person: touchtone_service::people::Person {
                 id: "bob".into(), display_name: "bob".into(), department: "QA".into(),
-                employee_number: None, mail: None, phone_numbers: vec![], disabled: true,
+                employee_number: None, mail: None, phone_numbers: vec![], disabled: true, groups: vec![], privileged: false,
             },
             accounts: vec![],
         };

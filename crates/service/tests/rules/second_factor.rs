@@ -156,7 +156,7 @@ both_databases! {
         let mut record = touchtone_service::admin::PersonRecord {
             person: touchtone_service::people::Person {
                 id: "alice".into(), display_name: "alice".into(), department: "QA".into(),
-                employee_number: None, mail: None, phone_numbers: vec!["+1 415 555 2671".into()], disabled: false,
+                employee_number: None, mail: None, phone_numbers: vec!["+1 415 555 2671".into()], disabled: false, groups: vec![], privileged: false,
             },
             accounts: vec![],
         };

@@ -26,6 +26,14 @@ pub struct AttributeMap {
     /// Every value of every attribute listed is a phone number.
     #[serde(default)]
     pub phone_numbers: Vec<String>,
+    /// Every value is a group the person is in (`memberOf`: group DNs).
+    #[serde(default)]
+    pub groups: Option<String>,
+    /// A value of `1`, `true` or `yes` marks the person privileged
+    /// (Active Directory's `adminCount`, set on members of protected
+    /// groups such as Domain Admins).
+    #[serde(default)]
+    pub privileged: Option<String>,
 }
 
 /// What to read.
@@ -51,6 +59,9 @@ pub struct DirectoryEntry {
     pub phone_numbers: Vec<String>,
     /// Disabled in the directory (Active Directory's `ACCOUNTDISABLE`).
     pub disabled: bool,
+    /// Every value of the groups attribute, sorted.
+    pub groups: Vec<String>,
+    pub privileged: bool,
 }
 
 /// A source of people.
@@ -73,6 +84,8 @@ impl Directory for LdapTarget {
         attrs.extend(map.employee_number.iter().cloned());
         attrs.extend(map.mail.iter().cloned());
         attrs.extend(map.phone_numbers.iter().cloned());
+        attrs.extend(map.groups.iter().cloned());
+        attrs.extend(map.privileged.iter().cloned());
         if self.flavour == Flavour::ActiveDirectory {
             attrs.push("userAccountControl".into());
         }
@@ -133,14 +146,24 @@ fn to_directory_entry(
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| login.clone());
-    let mut phone_numbers: Vec<String> = map
-        .phone_numbers
-        .iter()
-        .flat_map(|name| all_values(attrs, name))
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .collect();
+    // Every non-empty value of every attribute named.
+    let every = |names: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+        names
+            .flat_map(|name| all_values(attrs, name))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
+    };
+    let mut phone_numbers = every(&mut map.phone_numbers.iter());
     phone_numbers.dedup();
+    let mut groups = every(&mut map.groups.iter());
+    groups.sort();
+    groups.dedup();
+    let privileged = one(&map.privileged).is_some_and(|v| {
+        ["1", "true", "yes"]
+            .iter()
+            .any(|t| v.eq_ignore_ascii_case(t))
+    });
     let disabled = flavour == Flavour::ActiveDirectory
         && first_value(attrs, "userAccountControl")
             .and_then(|v| v.parse::<i64>().ok())
@@ -153,6 +176,8 @@ fn to_directory_entry(
         mail: one(&map.mail),
         phone_numbers,
         disabled,
+        groups,
+        privileged,
         dn: entry.dn,
     })
 }

@@ -47,3 +47,21 @@ notice-system-failed = { $target } ({ $account }): nicht geändert
 notice-not-you = Wenn Sie das nicht waren, rufen Sie sofort den Helpdesk an: Jemand kennt vielleicht Ihre Antworten.
 notice-was-you = Wenn Sie es waren, ist nichts weiter zu tun.
 notice-footer = Dies ist eine automatische Nachricht des Dienstes zum Zurücksetzen von Passwörtern; bitte antworten Sie nicht. Sie enthält nie ein Passwort. Niemand wird Sie je nach Ihrem Passwort oder Ihren Antworten fragen, weder per E-Mail noch am Telefon.
+# Benachrichtigungen an Administratoren über eine privilegierte Person.
+notice-admin-subject-reset = Privilegiertes Konto { $id }: Passwort zurückgesetzt
+notice-admin-subject-unlock = Privilegiertes Konto { $id }: entsperrt
+notice-admin-subject-lockout = Privilegiertes Konto { $id }: gesperrt
+notice-admin-greeting = Hallo,
+notice-admin-reset = das Passwort von { $name } ({ $id }), einem privilegierten Konto, wurde am { $time } { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} zurückgesetzt.
+notice-admin-unlock = die Konten von { $name } ({ $id }), einem privilegierten Konto, wurden am { $time } { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} entsperrt.
+notice-admin-lockout = { $name } ({ $id }), ein privilegiertes Konto, wurde am { $time } nach wiederholten Fehlversuchen, sich { $door ->
+    [portal] im Self-Service-Portal
+   *[other] per Telefon
+} als diese Person auszuweisen, gesperrt.
+notice-admin-check = Fragen Sie bei { $name } nach, ob es diese Person war; wenn nicht, behandeln Sie es als Angriff auf ein privilegiertes Konto.

@@ -47,3 +47,21 @@ notice-system-failed = { $target } ({ $account }): not changed
 notice-not-you = If this was not you, call the helpdesk at once: someone may know your answers.
 notice-was-you = If it was you, there is nothing more to do.
 notice-footer = This is an automatic message from the password reset service; please do not reply. It never contains a password. Nobody will ever ask you for your password or your answers, by e-mail or by phone.
+# Notices to administrators about a privileged person.
+notice-admin-subject-reset = Privileged account { $id }: password reset
+notice-admin-subject-unlock = Privileged account { $id }: unlocked
+notice-admin-subject-lockout = Privileged account { $id }: locked out
+notice-admin-greeting = Hello,
+notice-admin-reset = the password of { $name } ({ $id }), a privileged account, was reset { $door ->
+    [portal] in the self-service portal
+   *[other] by telephone
+} at { $time }.
+notice-admin-unlock = the accounts of { $name } ({ $id }), a privileged account, were unlocked { $door ->
+    [portal] in the self-service portal
+   *[other] by telephone
+} at { $time }.
+notice-admin-lockout = { $name } ({ $id }), a privileged account, was locked after repeated failed attempts to prove to be them { $door ->
+    [portal] in the self-service portal
+   *[other] by telephone
+} at { $time }.
+notice-admin-check = Check with { $name } that it was them; if not, treat it as an attack on a privileged account.

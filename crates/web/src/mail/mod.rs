@@ -30,6 +30,11 @@ use touchtone_core::secret::{ExposeSecret, SecretString};
 pub use notice::NoticeMailer;
 pub use reminder::ReminderMailer;
 
+/// Whether `text` is an e-mail address a message can be sent to.
+pub fn is_address(text: &str) -> bool {
+    text.parse::<lettre::Address>().is_ok()
+}
+
 /// How the connection to the relay is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -117,7 +122,7 @@ impl Mailer {
         body: String,
     ) -> Result<Message, String> {
         let to = Mailbox::new(
-            Some(name.to_owned()),
+            Some(name.to_owned()).filter(|n| !n.is_empty()),
             to.parse().map_err(|e| format!("the address {to:?}: {e}"))?,
         );
         // Outbox IDs may carry characters a Message-ID must not.

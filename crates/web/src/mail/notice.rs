@@ -43,7 +43,7 @@ impl NoticeMailer {
         let tr = Tr::new(Lang::from_code(&notice.language).unwrap_or(Lang::En));
         let time = self.mailer.local_time(notice.at);
         let door = notice.door.as_str();
-        let (subject, what) = match notice.kind {
+        let (subject_id, what) = match notice.kind {
             NoticeKind::PasswordReset if notice.any_ok() => {
                 ("notice-subject-reset", "notice-reset")
             }
@@ -66,6 +66,7 @@ impl NoticeMailer {
                 tr.ta(id, &[("target", &a.target), ("account", &a.account)])
             })
             .collect();
+        let mut subject = tr.t(subject_id);
         let lock_line = (notice.kind == NoticeKind::LockedOut).then(|| match notice.locked_until {
             Some(until) => tr.t1(
                 "notice-lockout-until",
@@ -74,26 +75,52 @@ impl NoticeMailer {
             ),
             None => tr.t("notice-lockout-indefinite"),
         });
-        let body = NoticeText {
-            greeting: tr.t1("notice-greeting", "name", &notice.display_name),
-            what: tr.ta(what, &[("door", door), ("time", &time)]),
-            systems_heading: tr.t("notice-systems"),
-            systems,
-            lock_line,
-            not_you: tr.t("notice-not-you"),
-            was_you: tr.t("notice-was-you"),
-            footer: tr.t("notice-footer"),
+        let body = if notice.for_admin {
+            let (subject_id, what_id) = match notice.kind {
+                NoticeKind::PasswordReset => ("notice-admin-subject-reset", "notice-admin-reset"),
+                NoticeKind::AccountsUnlocked => {
+                    ("notice-admin-subject-unlock", "notice-admin-unlock")
+                }
+                NoticeKind::LockedOut | NoticeKind::VerificationFailed => {
+                    ("notice-admin-subject-lockout", "notice-admin-lockout")
+                }
+            };
+            let (name, id) = (notice.display_name.as_str(), notice.person_id.as_str());
+            subject = tr.t1(subject_id, "id", id);
+            NoticeText {
+                greeting: tr.t("notice-admin-greeting"),
+                what: tr.ta(
+                    what_id,
+                    &[("name", name), ("id", id), ("door", door), ("time", &time)],
+                ),
+                systems_heading: tr.t("notice-systems"),
+                systems,
+                lock_line,
+                not_you: tr.t1("notice-admin-check", "name", name),
+                was_you: String::new(),
+                footer: tr.t("notice-footer"),
+            }
+        } else {
+            NoticeText {
+                greeting: tr.t1("notice-greeting", "name", &notice.display_name),
+                what: tr.ta(what, &[("door", door), ("time", &time)]),
+                systems_heading: tr.t("notice-systems"),
+                systems,
+                lock_line,
+                not_you: tr.t("notice-not-you"),
+                was_you: tr.t("notice-was-you"),
+                footer: tr.t("notice-footer"),
+            }
         }
         .render()
         .map_err(|e| format!("rendering the notice: {e}"))?;
+        let recipient = if notice.for_admin {
+            ""
+        } else {
+            notice.display_name.as_str()
+        };
         self.mailer
-            .message(
-                (&notice.display_name, &notice.to),
-                tr.t(subject),
-                "notice",
-                item_id,
-                body,
-            )
+            .message((recipient, &notice.to), subject, "notice", item_id, body)
             .map_err(|e| format!("the notice to {}: {e}", notice.person_id))
     }
 }
@@ -148,6 +175,7 @@ mod tests {
             ],
             locked_until: None,
             language: language.into(),
+            for_admin: false,
         }
     }
 
@@ -218,5 +246,28 @@ mod tests {
             texts[2]
         );
         assert!(texts[3].contains("and failed."), "{}", texts[3]);
+    }
+
+    #[tokio::test]
+    async fn an_administrator_is_told_about_the_privileged_person() {
+        let mut n = notice(NoticeKind::PasswordReset, "en");
+        n.for_admin = true;
+        n.to = "security@example.com".into();
+        let t = text(&mailer().message(&n, "x").unwrap());
+        assert!(t.contains("To: security@example.com"), "{t}");
+        assert!(
+            t.contains("Subject: Privileged account jsmith: password reset"),
+            "{t}"
+        );
+        assert!(t.contains("Hello,"), "{t}");
+        assert!(
+            t.contains("a privileged account, was reset by telephone at 2026-12-02 10:42 CET."),
+            "{t}"
+        );
+        assert!(t.contains("- ad (jsmith): done"), "{t}");
+        assert!(!t.contains("If this was not you"), "{t}");
+        n.language = "de".into();
+        let de = text(&mailer().message(&n, "x").unwrap());
+        assert!(de.contains("einem privilegierten Konto"), "{de}");
     }
 }
