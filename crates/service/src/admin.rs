@@ -371,6 +371,46 @@ impl Service {
         })
     }
 
+    /// Copies the live SQLite database to `dest` (a new file), verified and
+    /// durable before this returns, and audits it. Returns the copy's
+    /// audit chain. On PostgreSQL: a clear refusal (use `pg_dump`).
+    pub async fn backup(
+        &self,
+        actor: &str,
+        dest: &std::path::Path,
+    ) -> Result<AuditReport, ServiceError> {
+        let report = touchtone_store::backup::sqlite_backup(self.store(), dest)
+            .await
+            .map_err(|e| match e {
+                touchtone_store::StoreError::Backup(m) => ServiceError::BadRequest(m),
+                other => other.into(),
+            })?;
+        let mut tx = self.admin_tx().await?;
+        let detail = json!({
+            "dest": dest.display().to_string(),
+            "rows": report.rows,
+            "head": format!("{}:{}", report.head_seq, report.head_hash),
+        });
+        append_audit(
+            &mut tx,
+            actor,
+            "backup",
+            "database",
+            "ok",
+            detail,
+            self.now(),
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(AuditReport {
+            rows: report.rows,
+            head_seq: report.head_seq,
+            head_hash: report.head_hash,
+            broken: report.broken,
+            anchor_holds: None,
+        })
+    }
+
     /// Issues a one-time PIN with which `person_id` can enrol by phone
     /// (replacing any earlier one); returns it to be given to them once.
     /// Only its hash is kept; it expires after `enrolment.pin_valid_ms`.

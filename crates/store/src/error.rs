@@ -11,6 +11,8 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 impl StoreError {

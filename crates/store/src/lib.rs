@@ -16,6 +16,7 @@
 pub mod activity;
 pub mod api_users;
 pub mod audit;
+pub mod backup;
 pub mod challenges;
 mod db;
 pub mod directory_members;

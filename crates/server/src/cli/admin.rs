@@ -537,6 +537,23 @@ pub async fn audit(config: &Path, cmd: AuditCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub async fn backup(config: &Path, dest: &Path) -> anyhow::Result<()> {
+    let (service, _) = service(config).await?;
+    let report = service.backup(ACTOR, dest).await?;
+    println!(
+        "backed up to {}: audit log intact, {} rows, head {}:{}",
+        dest.display(),
+        report.rows,
+        report.head_seq,
+        report.head_hash
+    );
+    println!(
+        "to restore: stop touchtone, put the file where database.url points (remove any -wal and -shm beside it), start it, and run: touchtone audit verify --anchor {}:{}",
+        report.head_seq, report.head_hash
+    );
+    Ok(())
+}
+
 fn print_sync_report(report: &SyncReport) {
     let verb = if report.dry_run { "would be " } else { "" };
     for id in &report.added {

@@ -71,6 +71,12 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Copy the live SQLite database to a new file (consistent, verified,
+    /// durable); the server may keep running. PostgreSQL: use pg_dump.
+    Backup {
+        /// The new file (must not exist).
+        dest: PathBuf,
+    },
     /// Answer SIP calls with a small test flow (beep, collect digits, play
     /// them back) to try the telephony engine with a softphone.
     #[command(name = "sip-test")]
@@ -96,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lockout(cmd) => admin::lockout(&cli.config, cmd).await,
         Command::Accounts(cmd) => admin::accounts(&cli.config, cmd).await,
         Command::Audit(cmd) => admin::audit(&cli.config, cmd).await,
+        Command::Backup { dest } => admin::backup(&cli.config, &dest).await,
     }
 }
 
