@@ -219,11 +219,15 @@ pub struct Running {
     pub sip: Option<touchtone_sip::Engine>,
     /// The worker placing voice-OTP calls, with the engine.
     pub otp_worker: Option<tokio::task::JoinHandle<()>>,
+    /// What `/readyz` reports.
+    pub readiness: Arc<crate::http::health::Readiness>,
 }
 
 impl Running {
     /// Stops the listener and the worker and waits for both.
     pub async fn stop(self) -> anyhow::Result<()> {
+        // Load balancers stop sending work first.
+        self.readiness.set_stopping();
         self.cancel.cancel();
         if let Some(otp) = self.otp_worker {
             otp.await.context("the OTP worker panicked")?;
@@ -294,13 +298,17 @@ pub async fn start(
         }
         (pages, _) => (pages, None),
     };
-    let router = crate::http::router(service.clone(), &config.http, pages_here);
+    let readiness = crate::http::health::Readiness::new(config.sip.is_some());
+    let router = crate::http::router(service.clone(), &config.http, readiness.clone(), pages_here);
     let (addr, server) = serve_https(config.http.listen, tls, router, &cancel)?;
     tracing::info!(%addr, "HTTPS API listening");
     let sip = match &config.sip {
         Some(sip) => Some(start_ivr(config, sip, &service).await?),
         None => None,
     };
+    if let Some(engine) = &sip {
+        readiness.set_sip(engine.clone());
+    }
     let otp_worker = match &sip {
         Some(engine) => Some(start_otp_worker(config, engine, &service, &cancel)?),
         None => {
@@ -320,6 +328,7 @@ pub async fn start(
         worker,
         sip,
         otp_worker,
+        readiness,
     })
 }
 

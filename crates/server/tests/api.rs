@@ -126,6 +126,26 @@ both_databases! {
         assert_eq!(outside["error"]["code"], "invalid_credentials");
     }
 
+    async fn healthz_says_the_process_lives_and_readyz_whether_to_send_work(db: Db) {
+        let db = new_db(db).await;
+        let app = TestApp::spawn(&db).await;
+        assert_eq!(app.get_root("/healthz").await, (200, json!({"status": "ok"})));
+        let (st, body) = app.get_root("/readyz").await;
+        assert_eq!((st, body), (200, json!({"status": "ready", "checks": {"database": "ok", "sip": "off", "stopping": false}})));
+        // A node that is stopping takes no new work, but still lives.
+        app.readiness().set_stopping();
+        let (st, body) = app.get_root("/readyz").await;
+        assert_eq!((st, &body["checks"]["stopping"]), (503, &json!(true)), "{body}");
+        assert_eq!(app.get_root("/healthz").await.0, 200);
+
+        // With the database gone, not ready (and no internal text), yet alive.
+        let other = TestApp::spawn(&db).await;
+        other.service.close().await;
+        let (st, body) = other.get_root("/readyz").await;
+        assert_eq!((st, body), (503, json!({"status": "not_ready", "checks": {"database": "unreachable", "sip": "off", "stopping": false}})));
+        assert_eq!(other.get_root("/healthz").await.0, 200);
+    }
+
     async fn login_failures_are_throttled_per_user(db: Db) {
         let db = new_db(db).await;
         let app = TestApp::spawn(&db).await;
@@ -380,13 +400,7 @@ async fn the_openapi_document_lists_the_eight_functions() {
             "{f} missing"
         );
     }
-    let health = app
-        .client
-        .get(format!("https://localhost:{}/healthz", app.addr.port()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+    assert_eq!(app.get_root("/healthz").await.0, 200);
     assert_eq!(
         app.client
             .get(format!("{}/Login", app.base))

@@ -85,6 +85,13 @@ async fn app_calling(
         tweak(c);
     })
     .await;
+    // The SIP engine is up, and /readyz says so.
+    let (status, ready) = app.get_root("/readyz").await;
+    assert_eq!(
+        (status, &ready["checks"]["sip"]),
+        (200, &json!("ok")),
+        "{ready}"
+    );
     (db, app)
 }
 

@@ -161,8 +161,7 @@ impl Service {
 
     /// Whether the database answers (for health checks).
     pub async fn check_database(&self) -> Result<(), ServiceError> {
-        self.store().acquire().await?;
-        Ok(())
+        Ok(self.store().ping().await?)
     }
 
     /// Closes the database connections (at shutdown); calls made after

@@ -146,6 +146,13 @@ impl Store {
         Ok(self.pool.acquire().await?)
     }
 
+    /// Whether the database answers a statement now (for readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

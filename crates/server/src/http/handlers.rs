@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use touchtone_api::functions::*;
 use touchtone_api::{ErrorBody, ErrorCode};
@@ -213,16 +212,6 @@ fn account_result(r: AccountResult) -> AccountResultEntry {
 
 pub async fn openapi_document() -> Response {
     Json(super::openapi::document()).into_response()
-}
-
-/// Liveness and database reachability.
-pub async fn health(State(service): State<Service>) -> Response {
-    match service.check_database().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
-        Err(_) => {
-            ApiError::new(ErrorCode::Unavailable, "the database cannot be reached").into_response()
-        }
-    }
 }
 
 pub async fn not_found() -> ApiError {

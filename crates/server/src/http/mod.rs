@@ -1,5 +1,5 @@
 //! The HTTPS remote API: `POST /api/v1/<Function>` with JSON, the OpenAPI
-//! document at `/api/v1/openapi.json`, and `/healthz`; the people's pages
+//! document at `/api/v1/openapi.json`, `/healthz` and `/readyz`; the people's pages
 //! (`touchtone-web`) are merged beside it unless they have a listener of
 //! their own.
 //!
@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod factors;
 mod handlers;
+pub mod health;
 pub mod openapi;
 pub(crate) mod otp;
 
@@ -32,7 +33,12 @@ use crate::config::HttpConfig;
 
 /// The API's routes and layers, with the web pages beside them when
 /// `pages` is given (they answer every path the API does not have).
-pub fn router(service: Service, config: &HttpConfig, pages: Option<Router>) -> Router {
+pub fn router(
+    service: Service,
+    config: &HttpConfig,
+    readiness: std::sync::Arc<health::Readiness>,
+    pages: Option<Router>,
+) -> Router {
     let api = Router::new()
         .route("/api/v1/Login", post(handlers::login))
         .route("/api/v1/UserIVRList", post(handlers::user_ivr_list))
@@ -73,7 +79,8 @@ pub fn router(service: Service, config: &HttpConfig, pages: Option<Router>) -> R
             get(otp::get_call).delete(otp::cancel_call),
         )
         .route("/api/v1/openapi.json", get(handlers::openapi_document))
-        .route("/healthz", get(handlers::health))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         // Unknown API paths get the API's JSON 404, whatever else is served.
         .route("/api/{*rest}", axum::routing::any(handlers::not_found))
         .method_not_allowed_fallback(handlers::method_not_allowed)
@@ -89,6 +96,7 @@ pub fn router(service: Service, config: &HttpConfig, pages: Option<Router>) -> R
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
         }))
+        .layer(axum::Extension(readiness))
         .with_state(service);
     match pages {
         Some(pages) => api.merge(pages),

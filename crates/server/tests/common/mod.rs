@@ -129,6 +129,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// What the server's `/readyz` reports.
+    pub fn readiness(&self) -> Arc<touchtone_server::http::health::Readiness> {
+        self.running.as_ref().expect("running").readiness.clone()
+    }
+
+    /// GETs `path` from the server's root; returns the status and JSON body.
+    pub async fn get_root(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("https://localhost:{}{path}", self.addr.port()))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Stops the server, keeping the database and directory for a restart.
     pub async fn stop(mut self) -> (Config, Arc<tempfile::TempDir>, ManualClock) {
         if let Some(running) = self.running.take() {

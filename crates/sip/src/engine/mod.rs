@@ -305,6 +305,11 @@ impl Engine {
         }
     }
 
+    /// Whether the engine is taking calls (until [`Engine::shutdown`]).
+    pub fn is_running(&self) -> bool {
+        !self.inner.cancel.is_cancelled()
+    }
+
     pub fn reset_lateness(&self) {
         self.inner.pacer.stats.reset_lateness();
     }
