@@ -50,10 +50,14 @@ pub enum EventType {
     /// A person removed their authenticator app.
     #[serde(rename = "ET_AUTHENTICATOR_REMOVED")]
     AuthenticatorRemoved,
+    /// A person told a notification call that a reset, unlock or lockout
+    /// was not them; they are locked for every door.
+    #[serde(rename = "ET_SUSPECTED_FRAUD")]
+    SuspectedFraud,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 14] = [
         EventType::AdminResetSuccess,
         EventType::AdminResetFailure,
         EventType::AdminUnlockSuccess,
@@ -67,6 +71,7 @@ impl EventType {
         EventType::PhoneRemoved,
         EventType::AuthenticatorAdded,
         EventType::AuthenticatorRemoved,
+        EventType::SuspectedFraud,
     ];
 
     /// The wire name, e.g. `ET_ADMIN_RESET_SUCCESS`.
@@ -85,6 +90,7 @@ impl EventType {
             EventType::PhoneRemoved => "ET_PHONE_REMOVED",
             EventType::AuthenticatorAdded => "ET_AUTHENTICATOR_ADDED",
             EventType::AuthenticatorRemoved => "ET_AUTHENTICATOR_REMOVED",
+            EventType::SuspectedFraud => "ET_SUSPECTED_FRAUD",
         }
     }
 

@@ -128,8 +128,12 @@ fn argon2_params(config: &Config) -> anyhow::Result<argon2::Params> {
     .map_err(|e| anyhow::anyhow!("security: argon2 parameters: {e}"))
 }
 
-/// The event actions' sinks, by action name.
-pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Sink>>> {
+/// The event actions' sinks, by action name (`service` places the
+/// notification calls).
+pub fn build_sinks(
+    config: &Config,
+    service: &Service,
+) -> anyhow::Result<HashMap<String, Arc<dyn Sink>>> {
     let mut sinks: HashMap<String, Arc<dyn Sink>> = HashMap::new();
     for action in &config.event_actions {
         let sink: Arc<dyn Sink> = match action {
@@ -179,6 +183,15 @@ pub fn build_sinks(config: &Config) -> anyhow::Result<HashMap<String, Arc<dyn Si
                 CallbackSink::new(secret, timeout, config.otp.callback_allow_private_addresses)
                     .map_err(|e| anyhow::anyhow!(e))?,
             ),
+        );
+    }
+    if !config.notices.call.is_empty() {
+        sinks.insert(
+            touchtone_service::notices::NOTICE_CALL_ACTION.to_owned(),
+            Arc::new(crate::notice_calls::NoticeCaller::new(
+                service.clone(),
+                &config.notices.time_zone,
+            )?),
         );
     }
     if let Some(smtp) = &config.smtp {
@@ -264,7 +277,7 @@ pub async fn start(
         max_backoff: Duration::from_secs(delivery.max_backoff_secs),
         ..DeliveryOptions::default()
     };
-    let deliverer = service.deliverer(build_sinks(config)?, options);
+    let deliverer = service.deliverer(build_sinks(config, &service)?, options);
     let cancel = CancellationToken::new();
     let worker = tokio::spawn(deliverer.run(cancel.child_token()));
     // Their tasks end when `cancel` fires.
@@ -375,12 +388,11 @@ fn start_otp_worker(
     for language in config.prompt_languages() {
         voices.push((language.clone(), Arc::new(config.ivr.voice_for(&language)?)));
     }
-    let worker = touchtone_ivr::otp::OtpWorker::new(
-        service.clone(),
-        engine.clone(),
-        voices,
-        config.otp.worker_settings(),
-    );
+    let mut settings = config.otp.worker_settings();
+    // A notification call's "not me" goes to the reset call's helpdesk.
+    settings.helpdesk_uri = config.ivr.helpdesk_uri.clone();
+    let worker =
+        touchtone_ivr::otp::OtpWorker::new(service.clone(), engine.clone(), voices, settings);
     if config.sip.as_ref().is_some_and(|s| s.trunk.is_none()) {
         tracing::warn!("[sip] has no trunk: voice-OTP calls will fail until sip.trunk is set");
     }

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+mod notice_calls;
 mod scheduler;
 mod secret_files;
 mod shutdown;

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::*;
-use serde_json::json;
 use touchtone_core::secret::SecretString;
 use touchtone_service::admin::AuditAnchor;
 use touchtone_service::{Caller, Door, ServiceError};
@@ -19,14 +18,7 @@ use touchtone_testkit::Db;
 async fn a_live_database_is_copied_whole_and_a_server_runs_on_the_copy() {
     let db = new_db(Db::Sqlite).await;
     let app = TestApp::spawn(&db).await;
-    let verified = app.verified_session("jsmith").await;
-    let (st, body) = app
-        .call(
-            "UserPasswordSync",
-            json!({"session": verified, "user_id": "jsmith", "password": "Hnr4tAe7mf"}),
-        )
-        .await;
-    assert_eq!(st, 200, "{body}");
+    app.reset_by_api("jsmith", "Hnr4tAe7mf").await;
 
     // Writers keep going (each login is a session and an audit row) while
     // three backups are taken.

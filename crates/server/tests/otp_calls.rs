@@ -511,3 +511,105 @@ fn demo_client(demo: &Demo) -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// The notification call about `person` (queued by the service under
+/// `@notice`), once it has ended: (status, history).
+async fn notice_call_ended(app: &TestApp, person: &str) -> (String, Vec<String>) {
+    let started = Instant::now();
+    loop {
+        let mut conn = app.store.acquire().await.unwrap();
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, status, is_final FROM otp_calls WHERE api_user = '@notice' AND person_id = $1",
+        )
+        .bind(person)
+        .fetch_optional(&mut *conn)
+        .await
+        .unwrap();
+        if let Some((id, status, 1)) = row {
+            let history: Vec<(String,)> = sqlx::query_as(
+                "SELECT status FROM otp_call_history WHERE call_id = $1 ORDER BY seq",
+            )
+            .bind(&id)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+            return (status, history.into_iter().map(|(s,)| s).collect());
+        }
+        drop(conn);
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "no ended notice call: {row:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// jsmith has a registered number and resets by the API; the notification
+/// call goes to that number.
+async fn reset_with_a_registered_phone(app: &TestApp) {
+    let mut conn = app.store.acquire().await.unwrap();
+    touchtone_store::registered_phones::add(&mut conn, "jsmith", "+923001234567", 0)
+        .await
+        .unwrap();
+    drop(conn);
+    app.reset_by_api("jsmith", "Hnr4tAe7mf").await;
+}
+
+fn with_notice_calls(c: &mut Config) {
+    c.notices.call = vec!["reset".into()];
+    c.notices.time_zone = "UTC".into();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_call_waits_for_a_key_and_1_locks_the_person_for_every_door() {
+    // The callee presses 5 to hear the message, then 1: "not me".
+    let keys = format!("{}{}", keys_after(1500, "5"), keys_after(9000, "1"));
+    let sipp = Sipp::start(&callee(&keys), None, 1, &[], &[]);
+    let (_db, app) = app_calling(sipp.addr(), with_notice_calls).await;
+    reset_with_a_registered_phone(&app).await;
+    let (status, history) = notice_call_ended(&app, "jsmith").await;
+    assert_eq!(status, "not-me", "{history:?}");
+    assert_eq!(
+        history,
+        ["queued", "dialing", "ringing", "answered", "not-me"]
+    );
+    app.wait_for_event("ET_SUSPECTED_FRAUD", "jsmith").await;
+    // Locked for every door: the API refuses jsmith's questions even in a
+    // new session, and the lock has no end.
+    let session = app.login().await;
+    let (st, body) = app
+        .call(
+            "UserQuestionsGet",
+            json!({"session": session, "user_id": "jsmith"}),
+        )
+        .await;
+    assert_eq!(
+        (st, body["error"]["code"].clone()),
+        (423, json!("user_locked")),
+        "{body}"
+    );
+    let report = app.service.person_report("jsmith").await.unwrap();
+    assert!(report.locked_now, "{report:?}");
+    // The call dialled the registered number, once.
+    let outcome = sipp.finish(Duration::from_secs(5)).await;
+    assert_eq!(
+        outcome.log.matches("INVITE sip:").count(),
+        1,
+        "{}",
+        outcome.log
+    );
+    assert!(outcome.log.contains("+923001234567"), "{}", outcome.log);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_call_no_one_presses_a_key_on_tells_nothing_and_locks_no_one() {
+    // An answering machine: answers, never presses a key.
+    let sipp = Sipp::start(&callee(""), None, 1, &[], &[]);
+    let (_db, app) = app_calling(sipp.addr(), with_notice_calls).await;
+    reset_with_a_registered_phone(&app).await;
+    let (status, _) = notice_call_ended(&app, "jsmith").await;
+    assert_eq!(status, "no-key");
+    let report = app.service.person_report("jsmith").await.unwrap();
+    assert!(!report.locked_now, "{report:?}");
+    app.verified_session("jsmith").await;
+}

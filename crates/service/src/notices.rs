@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use touchtone_store::people::Person as PersonRow;
-use touchtone_store::{AnyConnection, outbox};
+use touchtone_store::{AnyConnection, lockouts, otp_calls, outbox, registered_phones};
 
 use crate::{Service, ServiceError};
 
@@ -76,6 +76,9 @@ pub struct NoticeSettings {
     /// person (whatever `email` says, and whether or not the person has an
     /// address); empty: none.
     pub admins: Vec<String>,
+    /// Which kinds also get a voice notification call to the person's
+    /// first registered number (not `VerificationFailed`); empty: none.
+    pub calls: HashSet<NoticeKind>,
 }
 
 /// One account an operation touched, as the notice names it.
@@ -118,6 +121,23 @@ impl Notice {
     }
 }
 
+/// The outbox action that turns a notice into a notification call.
+pub const NOTICE_CALL_ACTION: &str = "@notice-call";
+
+/// The API-user name notification calls are queued under (reserved: no API
+/// user can take a name starting with `@`).
+pub const NOTICE_CALLER: &str = "@notice";
+
+/// A notification call as queued in the outbox, before it is a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeCall {
+    pub person_id: String,
+    /// The person's registered number (E.164).
+    pub to: String,
+    pub kind: NoticeKind,
+    pub at: i64,
+}
+
 /// What happened, for [`Service::queue_notice`].
 pub(crate) struct Happened<'a> {
     pub kind: NoticeKind,
@@ -129,8 +149,10 @@ pub(crate) struct Happened<'a> {
 
 impl Service {
     /// Queues a notice to `person` in the caller's transaction, when notices
-    /// of that kind are on and the person has an address. Returns whether
-    /// one was queued.
+    /// of that kind are on and the person has an address (and to the
+    /// administrators, for a privileged person), and a notification call
+    /// when those are on and the person has a registered number. Returns
+    /// whether a mail was queued.
     pub(crate) async fn queue_notice(
         &self,
         conn: &mut AnyConnection,
@@ -143,6 +165,9 @@ impl Service {
             .contains(&happened.kind)
             .then(|| person.mail.as_deref().filter(|m| m.contains('@')))
             .flatten();
+        if settings.calls.contains(&happened.kind) {
+            self.queue_notice_call(conn, person, &happened).await?;
+        }
         let to_admins: &[String] =
             if person.privileged && happened.kind != NoticeKind::VerificationFailed {
                 &settings.admins
@@ -189,5 +214,109 @@ impl Service {
             queued = true;
         }
         Ok(queued)
+    }
+
+    /// Queues the notification call in the caller's transaction (as an
+    /// outbox item, so it is placed if and only if what it reports is
+    /// committed) to the person's first registered number.
+    async fn queue_notice_call(
+        &self,
+        conn: &mut AnyConnection,
+        person: &PersonRow,
+        happened: &Happened<'_>,
+    ) -> Result<(), ServiceError> {
+        let Some((to, _)) = registered_phones::list(conn, &person.id)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            return Ok(());
+        };
+        let call = NoticeCall {
+            person_id: person.id.clone(),
+            to,
+            kind: happened.kind,
+            at: happened.at,
+        };
+        let payload =
+            serde_json::to_string(&call).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let id = uuid::Uuid::new_v4().to_string();
+        outbox::enqueue(conn, &id, NOTICE_CALL_ACTION, &payload, happened.at).await?;
+        Ok(())
+    }
+
+    /// Places the notification call `call` (from outbox item `item_id`,
+    /// which makes it idempotent: a redelivered item is the same call),
+    /// through the voice-OTP queue, its guard and its CDRs. `local_time` is
+    /// when it happened as the person reads a clock (`HHMM`).
+    pub async fn place_notice_call(
+        &self,
+        item_id: &str,
+        call: &NoticeCall,
+        local_time: &str,
+    ) -> Result<(), ServiceError> {
+        let code = touchtone_core::otp::OtpCode::parse(local_time)
+            .map_err(|_| ServiceError::BadRequest("the time of a notice call is HHMM".into()))?;
+        let languages = &self.settings().otp.languages;
+        let wanted = &self.settings().notices.language;
+        let request = crate::otp::OtpRequest {
+            to: call.to.clone(),
+            code,
+            mode: crate::otp::OtpMode::Notify,
+            language: languages.iter().find(|l| *l == wanted).cloned(),
+            repeat: None,
+            callback_url: None,
+            idempotency_key: Some(item_id.to_owned()),
+            about: Some((call.person_id.clone(), call.kind.as_str().to_owned())),
+        };
+        let internal = crate::Caller {
+            ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            door: crate::Door::Api,
+        };
+        self.queue_otp(&internal, NOTICE_CALLER, request).await?;
+        Ok(())
+    }
+
+    /// The callee of notification call `call_id` pressed 1: it was not
+    /// them. The person is locked for every door until the helpdesk clears
+    /// it, `ET_SUSPECTED_FRAUD` is raised and audited. Returns whether the
+    /// call was about someone (and so locked them).
+    pub async fn report_not_me(&self, call_id: &str) -> Result<bool, ServiceError> {
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let Some(person_id) = otp_calls::person_of(&mut tx, call_id).await? else {
+            return Ok(false);
+        };
+        lockouts::set_lock(
+            &mut tx,
+            &person_id,
+            touchtone_core::lockout::LockState {
+                locked_at: now,
+                locked_until: None,
+            },
+        )
+        .await?;
+        let detail = serde_json::json!({"door": "ivr", "call": call_id});
+        let event = crate::events::EventRouter::event(
+            touchtone_core::event::EventType::SuspectedFraud,
+            Some(&person_id),
+            NOTICE_CALLER,
+            detail.clone(),
+            now,
+        );
+        self.events().emit(&mut tx, &event).await?;
+        crate::session_gate::append_audit(
+            &mut tx,
+            NOTICE_CALLER,
+            "not_me",
+            &person_id,
+            "locked",
+            detail,
+            now,
+        )
+        .await?;
+        crate::session_gate::commit(tx).await?;
+        tracing::warn!(user_id = %person_id, call = %call_id, "a notification call was answered \"not me\": locked");
+        Ok(true)
     }
 }

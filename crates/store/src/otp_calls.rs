@@ -35,6 +35,9 @@ pub struct NewOtpCall {
     pub max_attempts: i64,
     pub expires_at: i64,
     pub now: i64,
+    /// For a notification call: whom it is about and what it tells them.
+    pub person_id: Option<String>,
+    pub purpose: Option<String>,
 }
 
 /// A stored call, as the API reports it (the code is never read here).
@@ -77,6 +80,8 @@ pub struct ClaimedCall {
     pub attempts: i64,
     pub max_attempts: i64,
     pub expires_at: i64,
+    /// What a notification call tells (none for OTP calls).
+    pub purpose: Option<String>,
 }
 
 /// One status change.
@@ -133,8 +138,9 @@ pub async fn lock_for_limits(conn: &mut AnyConnection) -> Result<()> {
 pub async fn insert(conn: &mut AnyConnection, call: &NewOtpCall) -> Result<()> {
     sqlx::query(
         "INSERT INTO otp_calls (id, api_user, idempotency_key, request_digest, destination, dial_string, caller_id, mode, \
-         language, repeats, code, code_mask, callback_url, status, max_attempts, next_attempt_at, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued', $14, $15, $16, $15, $15)",
+         language, repeats, code, code_mask, callback_url, status, max_attempts, next_attempt_at, expires_at, created_at, updated_at, \
+         person_id, purpose) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued', $14, $15, $16, $15, $15, $17, $18)",
     )
     .bind(&call.id)
     .bind(&call.api_user)
@@ -152,6 +158,8 @@ pub async fn insert(conn: &mut AnyConnection, call: &NewOtpCall) -> Result<()> {
     .bind(call.max_attempts)
     .bind(call.now)
     .bind(call.expires_at)
+    .bind(&call.person_id)
+    .bind(&call.purpose)
     .execute(&mut *conn)
     .await?;
     append_history(conn, &call.id, "queued", call.now, None).await
@@ -188,6 +196,18 @@ pub async fn find_by_key(
         })
     })
     .transpose()
+}
+
+/// The person a notification call is about (none for OTP calls).
+pub async fn person_of(conn: &mut AnyConnection, id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT person_id FROM otp_calls WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("person_id")?,
+        None => None,
+    })
 }
 
 /// Where a call's status changes are POSTed, if anywhere.
@@ -241,7 +261,7 @@ pub async fn claim_due(
     limit: i64,
 ) -> Result<Vec<ClaimedCall>> {
     let rows = sqlx::query(
-        "SELECT id, dial_string, caller_id, mode, language, repeats, code, attempts, max_attempts, expires_at \
+        "SELECT id, dial_string, caller_id, mode, language, repeats, code, attempts, max_attempts, expires_at, purpose \
          FROM otp_calls WHERE status = 'queued' AND cancel_requested = 0 AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
     )
     .bind(now)
@@ -285,6 +305,7 @@ pub async fn claim_due(
             attempts: attempts + 1,
             max_attempts: r.try_get("max_attempts")?,
             expires_at: r.try_get("expires_at")?,
+            purpose: r.try_get("purpose")?,
         });
     }
     Ok(claimed)

@@ -58,6 +58,10 @@ pub struct OtpRecord {
     pub entries: Vec<Entry>,
     /// The flow reached its end (not cut short by a hang-up).
     pub finished: bool,
+    /// Notify mode: the callee pressed a key to hear the message.
+    pub key_pressed: bool,
+    /// Notify mode: the callee pressed 1, "this was not me".
+    pub not_me: bool,
 }
 
 impl OtpRecord {
@@ -80,6 +84,24 @@ impl OtpRecord {
             "no-code"
         } else {
             "wrong-code"
+        }
+    }
+}
+
+impl OtpRecord {
+    /// The final status of a notification call from what happened:
+    /// `not-me` (pressed 1), `heard` (pressed a key and heard it out),
+    /// `no-key` (answered, but nobody pressed a key: likely voicemail, which
+    /// heard nothing that matters), `hung-up`.
+    pub fn notify_status(&self) -> &'static str {
+        if self.not_me {
+            "not-me"
+        } else if self.key_pressed && self.finished {
+            "heard"
+        } else if !self.finished {
+            "hung-up"
+        } else {
+            "no-key"
         }
     }
 }
@@ -191,6 +213,73 @@ pub async fn verify(
     Ok(())
 }
 
+/// Notify mode. `time` is when it happened (`HHMM`, the person's clock);
+/// `purpose` what (`reset`, `unlock`, `lockout`). Nothing that matters is
+/// said before the callee presses a key, so an answering machine records
+/// only the request to press one; then the message, and "if this was not
+/// you, press 1" (twice if nothing is pressed). Returns with
+/// `record.not_me` set when 1 was pressed; the caller acts on it.
+pub async fn notify(
+    line: &mut dyn Line,
+    time: &OtpCode,
+    purpose: &str,
+    settings: &OtpFlowSettings,
+    record: &mut OtpRecord,
+) -> Result<(), crate::line::HungUp> {
+    line.say(&[Say::Pause(600)]).await?;
+    let any_key = CollectSpec {
+        max_digits: 1,
+        terminator: None,
+        first_digit_timeout: settings.first_digit_timeout,
+        inter_digit_timeout: settings.first_digit_timeout,
+        barge_in: true,
+    };
+    for _ in 0..2 {
+        let got = line.ask(&[Say::Prompt("notify-intro")], &any_key).await?;
+        if !got.digits.is_empty() {
+            record.key_pressed = true;
+            break;
+        }
+    }
+    if !record.key_pressed {
+        line.say(&[Say::Prompt("goodbye")]).await?;
+        record.finished = true;
+        return Ok(());
+    }
+    let what = match purpose {
+        "reset" => "notify-reset",
+        "unlock" => "notify-unlock",
+        "lockout" => "notify-lockout",
+        _ => "notify-other",
+    };
+    let digits = time.digits();
+    let clock = match (digits.get(..2), digits.get(2..)) {
+        (Some(h), Some(m)) if digits.len() == 4 => format!("{h}:{m}"),
+        _ => digits.to_owned(),
+    };
+    for _ in 0..2 {
+        let said = [
+            Say::Prompt(what),
+            Say::text(clock.clone()),
+            Say::Pause(400),
+            Say::Prompt("notify-not-you"),
+        ];
+        let got = line.ask(&said, &any_key).await?;
+        if got.digits == "1" {
+            record.not_me = true;
+            record.finished = true;
+            return Ok(());
+        }
+        if !got.digits.is_empty() {
+            break;
+        }
+    }
+    line.say(&[Say::Prompt("notify-thanks"), Say::Prompt("goodbye")])
+        .await?;
+    record.finished = true;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +312,49 @@ mod tests {
             "{said}"
         );
         assert!(said.ends_with("prompt:goodbye"), "{said}");
+    }
+
+    #[tokio::test]
+    async fn notify_says_nothing_that_matters_before_a_key_and_hears_1_as_not_me() {
+        let time = OtpCode::parse("1042").unwrap();
+        let settings = OtpFlowSettings::default();
+        // Voicemail: no key, twice; only the request to press one is said.
+        let mut line = ScriptedLine::new([Act::Silent, Act::Silent]);
+        let mut record = OtpRecord::default();
+        notify(&mut line, &time, "reset", &settings, &mut record)
+            .await
+            .unwrap();
+        assert_eq!(record.notify_status(), "no-key");
+        let said = line.transcript.join(" ");
+        assert_eq!(said.matches("prompt:notify-intro").count(), 2, "{said}");
+        assert!(
+            !said.contains("notify-reset") && !said.contains("10:42"),
+            "{said}"
+        );
+        // A key, the message with its time, then 1.
+        let mut line = ScriptedLine::new([Act::keys("5"), Act::keys("1")]);
+        let mut record = OtpRecord::default();
+        notify(&mut line, &time, "reset", &settings, &mut record)
+            .await
+            .unwrap();
+        assert!(record.not_me);
+        assert_eq!(record.notify_status(), "not-me");
+        let said = line.transcript.join(" ");
+        assert!(said.contains("prompt:notify-reset text:10:42"), "{said}");
+        assert!(said.contains("prompt:notify-not-you"), "{said}");
+        // Any other key: it was them.
+        let mut line = ScriptedLine::new([Act::keys("5"), Act::keys("2")]);
+        let mut record = OtpRecord::default();
+        notify(&mut line, &time, "lockout", &settings, &mut record)
+            .await
+            .unwrap();
+        assert_eq!(record.notify_status(), "heard");
+        let said = line.transcript.join(" ");
+        assert!(said.contains("prompt:notify-lockout"), "{said}");
+        assert!(
+            said.ends_with("prompt:notify-thanks prompt:goodbye"),
+            "{said}"
+        );
     }
 
     #[tokio::test]

@@ -20,10 +20,11 @@ use touchtone_core::otp::OtpCode;
 use touchtone_core::secret::ExposeSecret;
 use touchtone_service::Service;
 use touchtone_service::otp::{CallReport, LeasedCall, OtpMode, Outcome};
-use touchtone_sip::{DialError, DialProgress, DialRequest, Engine};
+use touchtone_sip::{DialError, DialProgress, DialRequest, Engine, TransferOutcome};
 
 use super::flow::{self, OtpFlowSettings, OtpRecord};
-use crate::line::{Line, SipLine};
+use crate::line::{HungUp, Line, SipLine};
+use crate::say::Say;
 use crate::voice::Voice;
 
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct WorkerSettings {
     /// No answered call lasts longer.
     pub max_call: Duration,
     pub flow: OtpFlowSettings,
+    /// Where a notification call's "not me" is transferred (REFER).
+    pub helpdesk_uri: Option<String>,
 }
 
 impl Default for WorkerSettings {
@@ -51,6 +54,7 @@ impl Default for WorkerSettings {
             ring_timeout: None,
             max_call: Duration::from_secs(180),
             flow: OtpFlowSettings::default(),
+            helpdesk_uri: None,
         }
     }
 }
@@ -242,6 +246,36 @@ impl OtpWorker {
         }
     }
 
+    /// The callee of a notification call said it was not them: lock the
+    /// person for every door (the service's rule), tell the callee, and
+    /// put them through to the helpdesk when there is one.
+    async fn not_me(&self, call: &LeasedCall, line: &mut SipLine) -> Result<(), HungUp> {
+        let locked = match self.service.report_not_me(&call.id).await {
+            Ok(locked) => locked,
+            Err(e) => {
+                tracing::error!(call = %call.id, error = %e, "recording \"not me\" failed");
+                false
+            }
+        };
+        let said = if locked {
+            "notify-locked"
+        } else {
+            "notify-call-helpdesk"
+        };
+        line.say(&[Say::Prompt(said)]).await?;
+        if let Some(uri) = &self.settings.helpdesk_uri {
+            line.say(&[Say::Prompt("transferring")]).await?;
+            match line.transfer(uri).await? {
+                TransferOutcome::Completed => return Ok(()),
+                other => {
+                    tracing::warn!(call = %call.id, outcome = ?other, "the helpdesk transfer failed");
+                    line.say(&[Say::Prompt("transfer-failed")]).await?;
+                }
+            }
+        }
+        line.say(&[Say::Prompt("goodbye")]).await
+    }
+
     async fn attempt(&self, call: &LeasedCall, cancel: &CancellationToken) -> Outcome {
         let fail = |status: &'static str, sip_status: Option<i64>, detail: Option<String>| {
             Outcome::Final {
@@ -337,13 +371,25 @@ impl OtpWorker {
         let mut line = SipLine::new(channel, voice);
         let mut record = OtpRecord::default();
         let repeats = u32::try_from(call.repeats).unwrap_or(1);
-        let verify_mode = call.mode == OtpMode::Verify;
         let cut_short = {
             let run = async {
-                if verify_mode {
-                    flow::verify(&mut line, &code, &self.settings.flow, &mut record).await
-                } else {
-                    flow::speak(&mut line, &code, repeats, &self.settings.flow, &mut record).await
+                match call.mode {
+                    OtpMode::Verify => {
+                        flow::verify(&mut line, &code, &self.settings.flow, &mut record).await
+                    }
+                    OtpMode::Speak => {
+                        flow::speak(&mut line, &code, repeats, &self.settings.flow, &mut record)
+                            .await
+                    }
+                    OtpMode::Notify => {
+                        let purpose = call.purpose.as_deref().unwrap_or("");
+                        flow::notify(&mut line, &code, purpose, &self.settings.flow, &mut record)
+                            .await?;
+                        if record.not_me {
+                            self.not_me(call, &mut line).await?;
+                        }
+                        Ok(())
+                    }
                 }
             };
             tokio::select! {
@@ -354,10 +400,11 @@ impl OtpWorker {
         };
         let talk_ms = i64::try_from(answered.elapsed().as_millis()).ok();
         line.hangup().await;
-        let status = match cut_short {
-            Some("cancelled") => "cancelled",
-            _ if verify_mode => record.verify_status(),
-            _ => record.speak_status(),
+        let status = match (cut_short, call.mode) {
+            (Some("cancelled"), _) => "cancelled",
+            (_, OtpMode::Verify) => record.verify_status(),
+            (_, OtpMode::Notify) => record.notify_status(),
+            (_, OtpMode::Speak) => record.speak_status(),
         };
         Outcome::Final {
             status,

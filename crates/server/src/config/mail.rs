@@ -124,6 +124,10 @@ pub struct NoticesConfig {
     /// Addresses told of every reset, unlock and lockout of a privileged
     /// person.
     pub admins: Vec<String>,
+    /// Of `reset`, `unlock`, `lockout`: also a voice notification call to
+    /// the person's first registered number, through the voice-OTP queue
+    /// (its guard and limits); pressing 1 there locks the person.
+    pub call: Vec<String>,
 }
 
 impl Default for NoticesConfig {
@@ -133,6 +137,7 @@ impl Default for NoticesConfig {
             language: "en".into(),
             time_zone: String::new(),
             admins: Vec::new(),
+            call: Vec::new(),
         }
     }
 }
@@ -151,6 +156,18 @@ impl NoticesConfig {
             .find(|a| !touchtone_web::mail::is_address(a))
         {
             bail!("notices.admins: {bad:?} is not an e-mail address");
+        }
+        for kind in &self.call {
+            if !matches!(
+                NoticeKind::parse(kind),
+                Some(
+                    NoticeKind::PasswordReset
+                        | NoticeKind::AccountsUnlocked
+                        | NoticeKind::LockedOut
+                )
+            ) {
+                bail!("notices.call: {kind:?} is not one of reset, unlock, lockout");
+            }
         }
         if !["en", "de"].contains(&self.language.as_str()) {
             bail!("notices.language must be \"en\" or \"de\"");
@@ -181,6 +198,12 @@ impl NoticesConfig {
             } else {
                 Vec::new()
             },
+            // Calls need no relay: they go through the voice-OTP queue.
+            calls: self
+                .call
+                .iter()
+                .filter_map(|k| NoticeKind::parse(k))
+                .collect(),
         }
     }
 }

@@ -221,6 +221,7 @@ impl OtpConfig {
                 verify_attempts: self.verify_attempts,
                 ..OtpFlowSettings::default()
             },
+            helpdesk_uri: None,
         }
     }
 }

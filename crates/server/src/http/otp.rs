@@ -97,6 +97,7 @@ fn legacy_request(
             repeat: None,
             callback_url: None,
             idempotency_key: None,
+            about: None,
         },
         username.to_owned(),
         SecretString::from(get("password").to_owned()),
@@ -284,6 +285,7 @@ pub async fn create_call(
             repeat: req.repeat,
             callback_url: req.callback_url,
             idempotency_key,
+            about: None,
         };
         let accepted = service
             .otp_accept(&caller(addr), &api_user, request)

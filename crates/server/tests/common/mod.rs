@@ -234,6 +234,19 @@ impl TestApp {
         body["session"].as_str().unwrap().to_owned()
     }
 
+    /// Verifies `user` and sets `password` on their accounts by the API,
+    /// which must succeed.
+    pub async fn reset_by_api(&self, user: &str, password: &str) {
+        let verified = self.verified_session(user).await;
+        let (status, body) = self
+            .call(
+                "UserPasswordSync",
+                json!({"session": verified, "user_id": user, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// A session after one wrong validation for `user`.
     pub async fn fail_once(&self, session: &str, user: &str) -> (u16, Value) {
         let (status, body) = self

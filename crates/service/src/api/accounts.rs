@@ -336,8 +336,10 @@ impl Service {
                 // administrators) hear of it with the operation's last
                 // step, committed together.
                 let notices = &self.settings().notices;
-                let wanted =
-                    notices.email.contains(&operation.notice_kind()) || !notices.admins.is_empty();
+                let kind = operation.notice_kind();
+                let wanted = notices.email.contains(&kind)
+                    || notices.calls.contains(&kind)
+                    || !notices.admins.is_empty();
                 if wanted && let Some(person) = people::get(&mut tx, user_id).await? {
                     let happened = Happened {
                         kind: operation.notice_kind(),

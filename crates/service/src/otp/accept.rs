@@ -26,6 +26,10 @@ pub enum OtpMode {
     Speak,
     /// The callee keys in the code shown to them.
     Verify,
+    /// A notification: after a key press, the callee hears what happened
+    /// to their account at the time the code gives (`HHMM`), and may press
+    /// 1 if it was not them. Only the service queues these.
+    Notify,
 }
 
 impl OtpMode {
@@ -33,7 +37,14 @@ impl OtpMode {
         match self {
             OtpMode::Speak => "speak",
             OtpMode::Verify => "verify",
+            OtpMode::Notify => "notify",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<OtpMode> {
+        [OtpMode::Speak, OtpMode::Verify, OtpMode::Notify]
+            .into_iter()
+            .find(|m| m.as_str() == text)
     }
 }
 
@@ -47,6 +58,9 @@ pub struct OtpRequest {
     pub repeat: Option<u32>,
     pub callback_url: Option<String>,
     pub idempotency_key: Option<String>,
+    /// For a notification call: the person it is about and what it tells
+    /// (set only by the service, never from a door).
+    pub about: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +211,8 @@ impl Service {
             max_attempts: i64::from(settings.max_attempts.max(1)),
             expires_at: now + settings.expiry_ms,
             now,
+            person_id: request.about.as_ref().map(|(person, _)| person.clone()),
+            purpose: request.about.as_ref().map(|(_, purpose)| purpose.clone()),
         };
         otp_calls::insert(&mut tx, &call).await?;
         self.otp_callback(&mut tx, &call.id, "queued", false, now)

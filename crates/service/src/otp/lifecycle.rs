@@ -35,6 +35,8 @@ pub struct LeasedCall {
     pub attempts: i64,
     pub max_attempts: i64,
     pub expires_at: i64,
+    /// A notification call: what it tells (`reset`, `unlock`, `lockout`).
+    pub purpose: Option<String>,
 }
 
 impl From<ClaimedCall> for LeasedCall {
@@ -43,17 +45,14 @@ impl From<ClaimedCall> for LeasedCall {
             id: c.id,
             dial_string: c.dial_string,
             caller_id: c.caller_id,
-            mode: if c.mode == OtpMode::Verify.as_str() {
-                OtpMode::Verify
-            } else {
-                OtpMode::Speak
-            },
+            mode: OtpMode::parse(&c.mode).unwrap_or(OtpMode::Speak),
             language: c.language,
             repeats: c.repeats,
             code: SecretString::from(c.code),
             attempts: c.attempts,
             max_attempts: c.max_attempts,
             expires_at: c.expires_at,
+            purpose: c.purpose,
         }
     }
 }

@@ -145,6 +145,7 @@ impl Service {
             repeat: None,
             callback_url: None,
             idempotency_key: Some(format!("phone-proof-{}", proof.id)),
+            about: None,
         };
         let accepted = match self.queue_otp(caller, PORTAL_CALLER, request).await {
             Ok(accepted) => accepted,

@@ -128,6 +128,7 @@ activity-phone-added = Telefonnummer hinzugefügt
 activity-phone-removed = Telefonnummer entfernt
 activity-authenticator-added = Authenticator-App eingerichtet
 activity-authenticator-removed = Authenticator-App entfernt
+activity-suspected-fraud = Bei einem Benachrichtigungsanruf als „nicht ich“ gemeldet: gesperrt, bis der Helpdesk die Sperre aufhebt
 manage-phones = Ihre Telefonnummern verwalten
 phones-title = Ihre Telefonnummern
 phones-intro = Mit registrierten Nummern erkennt Sie die Telefonlinie, wenn Sie anrufen, und wir können Sie anrufen, um zu bestätigen, dass Sie es sind.

@@ -128,6 +128,7 @@ activity-phone-added = Phone number added
 activity-phone-removed = Phone number removed
 activity-authenticator-added = Authenticator app set up
 activity-authenticator-removed = Authenticator app removed
+activity-suspected-fraud = Reported as not you on a notification call: locked until the helpdesk clears it
 manage-phones = Manage your phone numbers
 phones-title = Your phone numbers
 phones-intro = Registered numbers let the phone line recognise you when you call, and can be called to confirm it is you.

@@ -110,6 +110,7 @@ fn activity_row(tr: &Tr, a: &Activity) -> ActivityRow {
         Some(EventType::PhoneRemoved) => (tr.t("activity-phone-removed"), false),
         Some(EventType::AuthenticatorAdded) => (tr.t("activity-authenticator-added"), false),
         Some(EventType::AuthenticatorRemoved) => (tr.t("activity-authenticator-removed"), true),
+        Some(EventType::SuspectedFraud) => (tr.t("activity-suspected-fraud"), true),
         None => (tr.t("activity-other"), false),
     };
     let door = match a.door.as_str() {
