@@ -276,7 +276,17 @@ impl Service {
             let now = self.now();
             let (ok, error, message, was_locked) = match &outcome {
                 Ok(unlocked) => (true, None, None, *unlocked),
-                Err(e) => (false, Some(e.code().to_owned()), Some(e.to_string()), None),
+                Err(e) => {
+                    // The full text goes to the log only; the caller, the
+                    // event and the portal get the public message.
+                    tracing::warn!(user_id, target = %account.target, account = %account.account, error = %e, "{} failed on an account", operation.action());
+                    (
+                        false,
+                        Some(e.code().to_owned()),
+                        Some(e.public_message()),
+                        None,
+                    )
+                }
             };
             let result = AccountResult {
                 account: account.account.clone(),
@@ -352,9 +362,6 @@ impl Service {
                 }
             }
             commit(tx).await?;
-            if !ok {
-                tracing::warn!(user_id, target = %account.target, account = %account.account, error = ?result.error, "{} failed on an account", operation.action());
-            }
             results.push(result);
         }
         Ok(results)
