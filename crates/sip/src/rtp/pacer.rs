@@ -32,7 +32,8 @@ pub use super::stats::PacerStats;
 pub use super::worker::PacerOptions;
 
 struct Worker {
-    streams: SyncSender<Arc<OutboundStream>>,
+    /// `None` once dropped: an idle worker then wakes and exits at once.
+    streams: Option<SyncSender<Arc<OutboundStream>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -63,7 +64,7 @@ impl Pacer {
                 .name(format!("rtp-pacer-{i}"))
                 .spawn(move || super::worker::run(rx, stop, stats, options))?;
             workers.push(Worker {
-                streams: tx,
+                streams: Some(tx),
                 thread: Some(thread),
             });
         }
@@ -78,7 +79,10 @@ impl Pacer {
     /// Starts sending a stream's frames (silence until audio is queued).
     pub fn add(&self, stream: Arc<OutboundStream>) -> Result<(), PacerFull> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
-        match self.workers[i].streams.try_send(stream) {
+        let Some(streams) = &self.workers[i].streams else {
+            return Err(PacerFull);
+        };
+        match streams.try_send(stream) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => Err(PacerFull),
         }
@@ -87,7 +91,7 @@ impl Pacer {
 
 impl Pacer {
     /// Stops the worker threads without waiting for them (they exit at
-    /// their next tick).
+    /// their next tick, or within a second when idle).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Release);
     }
@@ -96,6 +100,9 @@ impl Pacer {
 impl Drop for Pacer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
+        for w in &mut self.workers {
+            w.streams = None;
+        }
         for w in &mut self.workers {
             if let Some(t) = w.thread.take() {
                 let _ = t.join();

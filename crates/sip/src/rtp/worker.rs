@@ -10,7 +10,7 @@ use super::stream::{FRAME_SAMPLES, OutboundStream};
 use super::uring::{Completion, RtpRing};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// A call's packets are 20 ms apart.
@@ -83,6 +83,11 @@ struct WorkerLoop {
 }
 
 impl WorkerLoop {
+    /// No call on any slot (and so nothing to send or read).
+    fn is_idle(&self) -> bool {
+        self.slots.iter().all(Vec::is_empty)
+    }
+
     fn new(stats: Arc<PacerStats>, io_uring: bool) -> Self {
         let ring = if io_uring {
             match RtpRing::new() {
@@ -301,6 +306,24 @@ impl WorkerLoop {
 }
 
 /// A pacer thread's body: ticks every 2 ms until `stop`.
+/// How long an idle worker waits for a call before looking at the stop
+/// flag again.
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+/// When tick `tick` is due. (In nanoseconds as u64, not `Duration * u32`:
+/// at 500 ticks a second a u32 tick count wraps after 99 days, which made
+/// every later tick look overdue and the worker spin.)
+fn tick_at(epoch: Instant, tick_length: Duration, tick: u64) -> Instant {
+    let nanos = u64::try_from(tick_length.as_nanos()).unwrap_or(u64::MAX);
+    epoch + Duration::from_nanos(nanos.saturating_mul(tick))
+}
+
+/// The tick that is due now.
+fn ticks_since(epoch: Instant, tick_length: Duration) -> u64 {
+    let elapsed = Instant::now().saturating_duration_since(epoch);
+    u64::try_from(elapsed.as_nanos() / tick_length.as_nanos().max(1)).unwrap_or(u64::MAX)
+}
+
 pub(super) fn run(
     incoming: Receiver<Arc<OutboundStream>>,
     stop: Arc<AtomicBool>,
@@ -316,10 +339,25 @@ pub(super) fn run(
     let mut tick: u64 = 0;
     let tick_length = FRAME / SLOTS as u32;
     while !stop.load(Ordering::Acquire) {
+        if worker.is_idle() {
+            // No calls: sleep until one arrives instead of ticking 500
+            // times a second for nothing (an idle node must idle). The
+            // timeout only bounds how late a stop flag is noticed (dropping
+            // the pacer wakes the worker at once). On waking,
+            // the schedule jumps to now, so no burst of catch-up ticks.
+            match incoming.recv_timeout(IDLE_WAIT) {
+                Ok(stream) => {
+                    tick = ticks_since(epoch, tick_length);
+                    worker.add(stream, tick + 1);
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
         while let Ok(stream) = incoming.try_recv() {
             worker.add(stream, tick + 1);
         }
-        let due = epoch + tick_length * tick as u32;
+        let due = tick_at(epoch, tick_length, tick);
         let now = Instant::now();
         if priority.on_tick(now.saturating_duration_since(due), now) {
             if priority.is_realtime() {
@@ -350,7 +388,7 @@ pub(super) fn run(
             stats.send_failures.fetch_add(failed, Ordering::Relaxed);
         }
         tick += 1;
-        let next = epoch + tick_length * tick as u32;
+        let next = tick_at(epoch, tick_length, tick);
         let now = Instant::now();
         if next > now {
             std::thread::sleep(next - now);
@@ -363,6 +401,19 @@ mod tests {
     use super::*;
     use crate::g711::Codec;
     use std::net::UdpSocket;
+
+    #[test]
+    fn the_schedule_does_not_wrap_after_a_hundred_days() {
+        let epoch = Instant::now();
+        let tick = FRAME / SLOTS as u32;
+        let wrap = u64::from(u32::MAX);
+        assert!(tick_at(epoch, tick, wrap + 1) > tick_at(epoch, tick, wrap));
+        assert_eq!(
+            tick_at(epoch, tick, 500) - epoch,
+            Duration::from_secs(1),
+            "500 ticks of 2 ms"
+        );
+    }
 
     #[test]
     fn calls_that_start_in_step_are_spread_over_the_slots() {
