@@ -323,6 +323,54 @@ async fn unknown_ids_and_silence_end_with_advice_or_a_transfer() {
     assert_eq!(open_ivr_sessions(&app).await, 0);
 }
 
+/// Rows a call could write: sessions, their IDs, audit rows, activity.
+async fn writes(app: &TestApp) -> Vec<i64> {
+    let mut conn = app.store.acquire().await.unwrap();
+    let mut counts = Vec::new();
+    for table in ["api_sessions", "session_tokens", "audit_log", "activity"] {
+        let row: (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        counts.push(row.0);
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_keys_nothing_writes_nothing() {
+    let db = new_db(Db::Sqlite).await;
+    let app = TestApp::spawn(&db).await;
+    let before = writes(&app).await;
+    // Hung up at once, and silent to the end: no session, no audit row.
+    for acts in [
+        vec![Act::HangUp],
+        vec![Act::Silent, Act::Silent, Act::Silent],
+    ] {
+        let (outcome, line) = call(in_process(&app), quick(), ScriptedLine::new(acts)).await;
+        assert!(
+            matches!(outcome.end, End::HungUp | End::NotIdentified),
+            "{:#?}",
+            line.transcript
+        );
+    }
+    assert_eq!(
+        writes(&app).await,
+        before,
+        "a call that keyed nothing wrote to the store"
+    );
+    // The first keyed ID opens the session, as before.
+    let (outcome, line) = call(
+        in_process(&app),
+        quick(),
+        script(&[&ivrtest_verified(), &[Act::HangUp]]),
+    )
+    .await;
+    assert!(outcome.verified, "{:#?}", line.transcript);
+    assert!(writes(&app).await[0] > before[0]);
+    assert_eq!(open_ivr_sessions(&app).await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlock_both_and_invalid_choices() {
     let db = new_db(Db::Sqlite).await;

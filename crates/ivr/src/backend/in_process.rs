@@ -30,14 +30,15 @@ impl Backend for InProcess {
             ip: call.peer_ip,
             door: Door::Ivr,
         };
-        let token = self
-            .service
-            .open_ivr_session(&caller, &call.call_id, call.caller_number.as_deref())
-            .await?;
+        // The session is opened with the first thing the caller asks for
+        // (after they key something), not at the answer: a call that
+        // keys nothing costs no database write, so silent or flooding
+        // calls cannot fill the store.
         Ok(Box::new(InProcessSession {
             service: self.service.clone(),
             caller,
-            token: Some(token),
+            token: None,
+            opening: Some((call.call_id.clone(), call.caller_number.clone())),
         }))
     }
 }
@@ -45,12 +46,22 @@ impl Backend for InProcess {
 struct InProcessSession {
     service: Service,
     caller: Caller,
-    /// `None` once the session is closed or was revoked.
+    /// `None` before it is opened, and once it is closed or was revoked.
     token: Option<SessionToken>,
+    /// The call's ID and caller number, until the session is opened.
+    opening: Option<(String, Option<String>)>,
 }
 
 impl InProcessSession {
-    fn token(&self) -> Result<String, BackendError> {
+    /// The newest session ID, opening the session on first use.
+    async fn token(&mut self) -> Result<String, BackendError> {
+        if let Some((call_id, caller_number)) = self.opening.take() {
+            let token = self
+                .service
+                .open_ivr_session(&self.caller, &call_id, caller_number.as_deref())
+                .await?;
+            self.token = Some(token);
+        }
         self.token
             .as_ref()
             .map(|t| t.reveal().to_owned())
@@ -80,7 +91,7 @@ impl InProcessSession {
 #[async_trait]
 impl BackendSession for InProcessSession {
     async fn find_users(&mut self, keypad_id: &str) -> Result<Vec<UserMatch>, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self.service.ivr_list(&self.caller, &token, keypad_id).await;
         self.rotate(r)
     }
@@ -90,7 +101,7 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         caller_number: Option<&str>,
     ) -> Result<ChallengeView, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .questions_get_for(&self.caller, &token, user_id, caller_number)
@@ -103,7 +114,7 @@ impl BackendSession for InProcessSession {
         challenge_id: &str,
         answers: Vec<Answer>,
     ) -> Result<Validation, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .answers_validate(&self.caller, &token, challenge_id, answers)
@@ -112,7 +123,7 @@ impl BackendSession for InProcessSession {
     }
 
     async fn factors(&mut self, user_id: &str) -> Result<FactorsNeeded, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .factors_get(&self.caller, &token, user_id)
@@ -129,7 +140,7 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         factor: &str,
     ) -> Result<String, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .factor_challenge(&self.caller, &token, user_id, factor)
@@ -142,7 +153,7 @@ impl BackendSession for InProcessSession {
         challenge_id: &str,
         code: SecretString,
     ) -> Result<Validation, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .factor_verify(&self.caller, &token, challenge_id, code.expose_secret())
@@ -151,7 +162,7 @@ impl BackendSession for InProcessSession {
     }
 
     async fn random_password(&mut self, user_id: &str) -> Result<RandomPassword, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .password_random_get(&self.caller, &token, user_id)
@@ -164,7 +175,7 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         password: SecretString,
     ) -> Result<Vec<AccountResult>, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .password_sync(&self.caller, &token, user_id, password, None)
@@ -173,7 +184,7 @@ impl BackendSession for InProcessSession {
     }
 
     async fn unlock(&mut self, user_id: &str) -> Result<Vec<AccountResult>, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .accounts_unlock(&self.caller, &token, user_id, None)
@@ -186,7 +197,7 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         pin: SecretString,
     ) -> Result<EnrolmentStart, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .enrolment_start(&self.caller, &token, user_id, pin)
@@ -201,7 +212,7 @@ impl BackendSession for InProcessSession {
         answer: SecretString,
         earlier: Vec<SecretString>,
     ) -> Result<Option<String>, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .enrolment_check(
@@ -221,7 +232,7 @@ impl BackendSession for InProcessSession {
         enrolment_id: &str,
         answers: Vec<Answer>,
     ) -> Result<usize, BackendError> {
-        let token = self.token()?;
+        let token = self.token().await?;
         let r = self
             .service
             .enrolment_submit(&self.caller, &token, enrolment_id, answers)
