@@ -19,11 +19,7 @@ pub struct NoticeCaller {
 impl NoticeCaller {
     /// `time_zone`: an IANA name, or empty for the system's.
     pub fn new(service: Service, time_zone: &str) -> anyhow::Result<NoticeCaller> {
-        let time_zone = if time_zone.is_empty() {
-            TimeZone::system()
-        } else {
-            TimeZone::get(time_zone)?
-        };
+        let time_zone = touchtone_web::mail::time_zone(time_zone).map_err(anyhow::Error::msg)?;
         Ok(NoticeCaller { service, time_zone })
     }
 }

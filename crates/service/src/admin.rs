@@ -106,6 +106,18 @@ pub struct AuditReport {
     pub anchor_holds: Option<bool>,
 }
 
+impl AuditReport {
+    fn new(report: audit::VerifyReport, anchor_holds: Option<bool>) -> AuditReport {
+        AuditReport {
+            rows: report.rows,
+            head_seq: report.head_seq,
+            head_hash: report.head_hash,
+            broken: report.broken,
+            anchor_holds,
+        }
+    }
+}
+
 impl Service {
     pub(crate) async fn admin_tx(&self) -> Result<touchtone_store::Tx<'static>, ServiceError> {
         let mut tx = self.store().begin().await?;
@@ -362,13 +374,7 @@ impl Service {
             }
             None => None,
         };
-        Ok(AuditReport {
-            rows: report.rows,
-            head_seq: report.head_seq,
-            head_hash: report.head_hash,
-            broken: report.broken,
-            anchor_holds,
-        })
+        Ok(AuditReport::new(report, anchor_holds))
     }
 
     /// Copies the live SQLite database to `dest` (a new file), verified and
@@ -402,13 +408,7 @@ impl Service {
         )
         .await?;
         commit(tx).await?;
-        Ok(AuditReport {
-            rows: report.rows,
-            head_seq: report.head_seq,
-            head_hash: report.head_hash,
-            broken: report.broken,
-            anchor_holds: None,
-        })
+        Ok(AuditReport::new(report, None))
     }
 
     /// Issues a one-time PIN with which `person_id` can enrol by phone

@@ -81,6 +81,17 @@ pub struct NoticeSettings {
     pub calls: HashSet<NoticeKind>,
 }
 
+impl NoticeSettings {
+    /// Whether anything at all may be sent about `kind` (before knowing
+    /// the person): a mail or a call to them, or a mail to the
+    /// administrators should they be privileged.
+    pub fn may_send(&self, kind: NoticeKind) -> bool {
+        self.email.contains(&kind)
+            || self.calls.contains(&kind)
+            || (!self.admins.is_empty() && kind != NoticeKind::VerificationFailed)
+    }
+}
+
 /// One account an operation touched, as the notice names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoticeAccount {
@@ -151,15 +162,17 @@ impl Service {
     /// Queues a notice to `person` in the caller's transaction, when notices
     /// of that kind are on and the person has an address (and to the
     /// administrators, for a privileged person), and a notification call
-    /// when those are on and the person has a registered number. Returns
-    /// whether a mail was queued.
+    /// when those are on and the person has a registered number.
     pub(crate) async fn queue_notice(
         &self,
         conn: &mut AnyConnection,
         person: &PersonRow,
         happened: Happened<'_>,
-    ) -> Result<bool, ServiceError> {
+    ) -> Result<(), ServiceError> {
         let settings = &self.settings().notices;
+        if !settings.may_send(happened.kind) {
+            return Ok(());
+        }
         let to_person = settings
             .email
             .contains(&happened.kind)
@@ -175,7 +188,7 @@ impl Service {
                 &[]
             };
         if to_person.is_none() && to_admins.is_empty() {
-            return Ok(false);
+            return Ok(());
         }
         let notice = |to: &str, for_admin: bool| Notice {
             person_id: person.id.clone(),
@@ -192,28 +205,24 @@ impl Service {
         let payload = |n: &Notice| {
             serde_json::to_string(n).map_err(|e| ServiceError::Internal(e.to_string()))
         };
-        let mut queued = false;
         if let Some(to) = to_person {
             let payload = payload(&notice(to, false))?;
             if happened.kind == NoticeKind::VerificationFailed {
                 // One per person and hour: the item's ID says which hour.
                 let bucket = happened.at.div_euclid(FAILURE_NOTICE_BUCKET_MS);
                 let id = format!("verify-failure-notice:{}:{bucket}", person.id);
-                queued |=
-                    outbox::enqueue_once(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
+                outbox::enqueue_once(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
             } else {
                 let id = uuid::Uuid::new_v4().to_string();
                 outbox::enqueue(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
-                queued = true;
             }
         }
         for admin in to_admins {
             let payload = payload(&notice(admin, true))?;
             let id = uuid::Uuid::new_v4().to_string();
             outbox::enqueue(conn, &id, NOTICE_ACTION, &payload, happened.at).await?;
-            queued = true;
         }
-        Ok(queued)
+        Ok(())
     }
 
     /// Queues the notification call in the caller's transaction (as an

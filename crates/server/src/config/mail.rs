@@ -172,7 +172,7 @@ impl NoticesConfig {
         if !["en", "de"].contains(&self.language.as_str()) {
             bail!("notices.language must be \"en\" or \"de\"");
         }
-        if !self.time_zone.is_empty() && jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+        if touchtone_web::mail::time_zone(&self.time_zone).is_err() {
             bail!(
                 "notices.time_zone {:?} is not a time zone this system knows (e.g. \"Europe/Berlin\")",
                 self.time_zone

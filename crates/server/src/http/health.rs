@@ -10,7 +10,7 @@
 //!   (never an internal error text).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Json;
@@ -21,24 +21,26 @@ use serde_json::json;
 use touchtone_service::Service;
 
 /// What `/readyz` looks at beside the database.
-#[derive(Default)]
 pub struct Readiness {
     stopping: AtomicBool,
-    /// Whether this node runs a SIP engine at all, and which.
-    sip_wanted: AtomicBool,
-    sip: Mutex<Option<touchtone_sip::Engine>>,
+    /// Whether this node runs a SIP engine at all.
+    sip_wanted: bool,
+    /// The engine, once started.
+    sip: OnceLock<touchtone_sip::Engine>,
 }
 
 impl Readiness {
     pub fn new(sip_wanted: bool) -> Arc<Readiness> {
-        let r = Readiness::default();
-        r.sip_wanted.store(sip_wanted, Ordering::SeqCst);
-        Arc::new(r)
+        Arc::new(Readiness {
+            stopping: AtomicBool::new(false),
+            sip_wanted,
+            sip: OnceLock::new(),
+        })
     }
 
-    /// The engine, once started.
+    /// The engine, once started (a second engine is ignored).
     pub fn set_sip(&self, engine: touchtone_sip::Engine) {
-        *self.sip.lock().unwrap_or_else(|e| e.into_inner()) = Some(engine);
+        let _ = self.sip.set(engine);
     }
 
     /// From now on `/readyz` fails: the node is going away.
@@ -47,13 +49,11 @@ impl Readiness {
     }
 
     fn sip_state(&self) -> &'static str {
-        if !self.sip_wanted.load(Ordering::SeqCst) {
-            return "off";
-        }
-        match &*self.sip.lock().unwrap_or_else(|e| e.into_inner()) {
-            Some(engine) if engine.is_running() => "ok",
-            Some(_) => "stopped",
-            None => "starting",
+        match (self.sip_wanted, self.sip.get()) {
+            (false, _) => "off",
+            (true, Some(engine)) if engine.is_running() => "ok",
+            (true, Some(_)) => "stopped",
+            (true, None) => "starting",
         }
     }
 }

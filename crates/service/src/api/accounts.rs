@@ -345,14 +345,12 @@ impl Service {
                 // The person (and, for a privileged one, the
                 // administrators) hear of it with the operation's last
                 // step, committed together.
-                let notices = &self.settings().notices;
                 let kind = operation.notice_kind();
-                let wanted = notices.email.contains(&kind)
-                    || notices.calls.contains(&kind)
-                    || !notices.admins.is_empty();
-                if wanted && let Some(person) = people::get(&mut tx, user_id).await? {
+                if self.settings().notices.may_send(kind)
+                    && let Some(person) = people::get(&mut tx, user_id).await?
+                {
                     let happened = Happened {
-                        kind: operation.notice_kind(),
+                        kind,
                         door: caller.door.as_str(),
                         at: now,
                         accounts: std::mem::take(&mut notice_accounts),

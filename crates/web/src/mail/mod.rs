@@ -35,6 +35,16 @@ pub fn is_address(text: &str) -> bool {
     text.parse::<lettre::Address>().is_ok()
 }
 
+/// The time zone named `name` (IANA, e.g. `Europe/Berlin`), or the
+/// system's for an empty name: where the times people are told are written.
+pub fn time_zone(name: &str) -> Result<TimeZone, String> {
+    if name.is_empty() {
+        Ok(TimeZone::system())
+    } else {
+        TimeZone::get(name).map_err(|e| format!("the time zone {name:?}: {e}"))
+    }
+}
+
 /// How the connection to the relay is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,12 +92,7 @@ impl Mailer {
             .from
             .parse()
             .map_err(|e| format!("smtp.from {:?}: {e}", settings.from))?;
-        let time_zone = if settings.time_zone.is_empty() {
-            TimeZone::system()
-        } else {
-            TimeZone::get(&settings.time_zone)
-                .map_err(|e| format!("the time zone {:?}: {e}", settings.time_zone))?
-        };
+        let time_zone = time_zone(&settings.time_zone)?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
             .port(settings.port)
             .timeout(Some(settings.timeout));

@@ -43,17 +43,6 @@ impl NoticeMailer {
         let tr = Tr::new(Lang::from_code(&notice.language).unwrap_or(Lang::En));
         let time = self.mailer.local_time(notice.at);
         let door = notice.door.as_str();
-        let (subject_id, what) = match notice.kind {
-            NoticeKind::PasswordReset if notice.any_ok() => {
-                ("notice-subject-reset", "notice-reset")
-            }
-            NoticeKind::PasswordReset => ("notice-subject-reset-failed", "notice-reset-failed"),
-            NoticeKind::AccountsUnlocked => ("notice-subject-unlock", "notice-unlock"),
-            NoticeKind::LockedOut => ("notice-subject-lockout", "notice-lockout"),
-            NoticeKind::VerificationFailed => {
-                ("notice-subject-verify-failure", "notice-verify-failure")
-            }
-        };
         let systems = notice
             .accounts
             .iter()
@@ -66,7 +55,6 @@ impl NoticeMailer {
                 tr.ta(id, &[("target", &a.target), ("account", &a.account)])
             })
             .collect();
-        let mut subject = tr.t(subject_id);
         let lock_line = (notice.kind == NoticeKind::LockedOut).then(|| match notice.locked_until {
             Some(until) => tr.t1(
                 "notice-lockout-until",
@@ -75,7 +63,9 @@ impl NoticeMailer {
             ),
             None => tr.t("notice-lockout-indefinite"),
         });
-        let body = if notice.for_admin {
+        // To the person: "your password was reset …"; to an administrator:
+        // "the password of NAME (ID), a privileged account, …".
+        let (subject, greeting, what, not_you, was_you) = if notice.for_admin {
             let (subject_id, what_id) = match notice.kind {
                 NoticeKind::PasswordReset => ("notice-admin-subject-reset", "notice-admin-reset"),
                 NoticeKind::AccountsUnlocked => {
@@ -86,31 +76,45 @@ impl NoticeMailer {
                 }
             };
             let (name, id) = (notice.display_name.as_str(), notice.person_id.as_str());
-            subject = tr.t1(subject_id, "id", id);
-            NoticeText {
-                greeting: tr.t("notice-admin-greeting"),
-                what: tr.ta(
+            (
+                tr.t1(subject_id, "id", id),
+                tr.t("notice-admin-greeting"),
+                tr.ta(
                     what_id,
                     &[("name", name), ("id", id), ("door", door), ("time", &time)],
                 ),
-                systems_heading: tr.t("notice-systems"),
-                systems,
-                lock_line,
-                not_you: tr.t1("notice-admin-check", "name", name),
-                was_you: String::new(),
-                footer: tr.t("notice-footer"),
-            }
+                tr.t1("notice-admin-check", "name", name),
+                String::new(),
+            )
         } else {
-            NoticeText {
-                greeting: tr.t1("notice-greeting", "name", &notice.display_name),
-                what: tr.ta(what, &[("door", door), ("time", &time)]),
-                systems_heading: tr.t("notice-systems"),
-                systems,
-                lock_line,
-                not_you: tr.t("notice-not-you"),
-                was_you: tr.t("notice-was-you"),
-                footer: tr.t("notice-footer"),
-            }
+            let (subject_id, what_id) = match notice.kind {
+                NoticeKind::PasswordReset if notice.any_ok() => {
+                    ("notice-subject-reset", "notice-reset")
+                }
+                NoticeKind::PasswordReset => ("notice-subject-reset-failed", "notice-reset-failed"),
+                NoticeKind::AccountsUnlocked => ("notice-subject-unlock", "notice-unlock"),
+                NoticeKind::LockedOut => ("notice-subject-lockout", "notice-lockout"),
+                NoticeKind::VerificationFailed => {
+                    ("notice-subject-verify-failure", "notice-verify-failure")
+                }
+            };
+            (
+                tr.t(subject_id),
+                tr.t1("notice-greeting", "name", &notice.display_name),
+                tr.ta(what_id, &[("door", door), ("time", &time)]),
+                tr.t("notice-not-you"),
+                tr.t("notice-was-you"),
+            )
+        };
+        let body = NoticeText {
+            greeting,
+            what,
+            systems_heading: tr.t("notice-systems"),
+            systems,
+            lock_line,
+            not_you,
+            was_you,
+            footer: tr.t("notice-footer"),
         }
         .render()
         .map_err(|e| format!("rendering the notice: {e}"))?;
