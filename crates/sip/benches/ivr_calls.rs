@@ -226,6 +226,8 @@ async fn run_level(concurrent: u32, rate: u32) {
         strict_rtp: strict_rtp(),
         rtp_io_uring: rtp_io_uring(),
         rtp_realtime: rtp_realtime(),
+        // The load generator is one source, as a trunk would be.
+        limit: loopback_trusted(),
         ..SipConfig::default()
     };
     let engine = Engine::start(config, Arc::new(flow)).await.expect("engine");
@@ -397,6 +399,7 @@ async fn generate(target: SocketAddr, concurrent: usize, rate: u32, total: usize
         rtp_io_uring: generator_io_uring(),
         rtp_realtime: false,
         rtp_send_silence: caller_audio(),
+        limit: loopback_trusted(),
         ..SipConfig::default()
     };
     struct Refuse;
@@ -517,5 +520,14 @@ fn main() {
             .status()
             .expect("run a level");
         assert!(status.success(), "level {level} failed: {status}");
+    }
+}
+
+/// Per-source limits with loopback trusted: the peer of each side is one
+/// source carrying every call.
+fn loopback_trusted() -> touchtone_sip::config::SourceLimit {
+    touchtone_sip::config::SourceLimit {
+        trusted: vec!["127.0.0.0/8".parse().expect("a network")],
+        ..Default::default()
     }
 }

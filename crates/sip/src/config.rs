@@ -2,6 +2,7 @@
 //! call in, and the trunk used for outbound calls.
 
 use crate::rtp::stream::InBandDtmf;
+pub use crate::wire::SourceLimit;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -72,6 +73,32 @@ pub struct SipConfig {
     pub ring_timeout_secs: u64,
     /// Outbound trunk: where `dial` sends INVITEs.
     pub trunk: Option<TrunkConfig>,
+    /// Per-source request limits over UDP (`[sip.limit]`); the trunk, when
+    /// given by address, is trusted.
+    pub limit: SourceLimit,
+}
+
+impl SipConfig {
+    /// `limit`, with the trunk's address (when it is an IP literal) among
+    /// the trusted sources: every call of the trunk arrives from it.
+    pub(crate) fn limit_with_trunk(&self) -> SourceLimit {
+        let mut limit = self.limit.clone();
+        if let Some(ip) = self.trunk.as_ref().and_then(|t| uri_ip(&t.uri)) {
+            limit.trusted.push(IpNet::from(ip));
+        }
+        limit
+    }
+}
+
+/// The host of `sip:[user@]host[:port][;params]` when it is an IP address.
+fn uri_ip(uri: &str) -> Option<IpAddr> {
+    let rest = uri.split_once(':')?.1;
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let host = rest.split([';', '?']).next()?;
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next()?.parse().ok();
+    }
+    host.split(':').next()?.parse().ok()
 }
 
 impl Default for SipConfig {
@@ -95,6 +122,7 @@ impl Default for SipConfig {
             user_agent: format!("touchtone/{}", env!("CARGO_PKG_VERSION")),
             ring_timeout_secs: 30,
             trunk: None,
+            limit: SourceLimit::default(),
         }
     }
 }

@@ -38,6 +38,8 @@
 //! - `prompt.rs`: audio to play, in memory as µ-law (the named vocabulary
 //!   of the flows is the IVR's).
 //! - `testflow.rs`: a small flow for exercising the engine end to end.
+//! - `wire/`: the guard every UDP datagram passes before rsipstack: RFC 3261
+//!   §8.2 checks (RFC 4475), stateless refusals, per-source limits.
 
 pub(crate) mod call;
 pub mod channel;
@@ -50,6 +52,7 @@ pub mod prompt;
 pub mod rtp;
 pub mod sdp;
 pub mod testflow;
+pub mod wire;
 
 pub use channel::{
     CallInfo, Channel, ChannelError, CollectEnd, CollectSpec, Collected, PlayOutcome,

@@ -79,6 +79,7 @@ struct EngineInner {
     cancel: CancellationToken,
     answer_delay: Duration,
     trunk_registered: Arc<std::sync::atomic::AtomicBool>,
+    wire_stats: Arc<crate::wire::WireStats>,
 }
 
 impl EngineInner {
@@ -125,6 +126,14 @@ pub struct EngineStats {
     pub ring_receives: u64,
     /// Pacer threads at real-time priority now.
     pub realtime_workers: usize,
+    /// RTP ports bound since the start (one per call set up).
+    pub media_ports_bound: u64,
+    /// SIP requests refused before the transaction layer (malformed or
+    /// unsupported), answered 503 for going over their source's limit, and
+    /// datagrams dropped unanswered.
+    pub sip_refused: u64,
+    pub sip_limited: u64,
+    pub sip_dropped: u64,
 }
 
 impl Engine {
@@ -170,12 +179,12 @@ impl Engine {
                 async move { nets.iter().any(|n| n.contains(&ip)) }
             });
         }
-        let udp_conn = UdpConnection::create_connection(udp, None, Some(cancel.child_token()))
+        let guard =
+            crate::wire::Guard::new(config.allowed_sources.clone(), config.limit_with_trunk());
+        let wire_stats = guard.stats.clone();
+        let udp_conn = guarded_udp(udp, guard, cancel.child_token())
             .await
-            .map_err(|e| EngineError::Listen {
-                addr: udp,
-                reason: e.to_string(),
-            })?;
+            .map_err(|reason| EngineError::Listen { addr: udp, reason })?;
         let sip_addr = udp_conn
             .get_addr()
             .get_socketaddr()
@@ -268,6 +277,7 @@ impl Engine {
             cancel: cancel.clone(),
             answer_delay,
             trunk_registered: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            wire_stats,
         });
         if let Some(trunk) = inner.config.trunk.as_ref().filter(|t| t.register) {
             spawn_registration(&inner, endpoint_inner.clone(), trunk)?;
@@ -302,6 +312,10 @@ impl Engine {
             realtime_workers: p.realtime_workers.load(Ordering::Relaxed),
             ring_sends: p.ring_sends.load(Ordering::Relaxed),
             ring_receives: p.ring_receives.load(Ordering::Relaxed),
+            media_ports_bound: self.inner.ports.bound(),
+            sip_refused: self.inner.wire_stats.refused.load(Ordering::Relaxed),
+            sip_limited: self.inner.wire_stats.limited.load(Ordering::Relaxed),
+            sip_dropped: self.inner.wire_stats.dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -318,6 +332,30 @@ impl Engine {
         self.inner.cancel.cancel();
         self.inner.pacer.stop();
     }
+}
+
+/// The UDP listener, bound as rsipstack's own `create_connection` would,
+/// read through the wire guard.
+async fn guarded_udp(
+    addr: SocketAddr,
+    guard: crate::wire::Guard,
+    cancel: CancellationToken,
+) -> Result<UdpConnection, String> {
+    let domain = if addr.is_ipv6() {
+        socket2::Domain::IPV6
+    } else {
+        socket2::Domain::IPV4
+    };
+    let socket = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))
+        .map_err(|e| e.to_string())?;
+    socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+    socket.bind(&addr.into()).map_err(|e| e.to_string())?;
+    let socket = tokio::net::UdpSocket::from_std(socket.into()).map_err(|e| e.to_string())?;
+    let guarded: Arc<dyn rsipstack::platform::net::UdpSocket> =
+        Arc::new(crate::wire::GuardedSocket::new(socket, guard));
+    UdpConnection::from_socket(guarded, None, Some(cancel))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Registers with the trunk and keeps the registration fresh until the
@@ -442,6 +480,11 @@ async fn dispatch(
             .ok()
             .and_then(|t| t.tag().ok().flatten())
             .is_some();
+        if tx.original.method == Method::Ack && inner.dialog_layer.match_dialog(&tx).is_none() {
+            // RFC 3261 §17.2.1: an ACK is never answered (this one is for a
+            // failure the wire guard answered, or for nothing).
+            continue;
+        }
         if has_to_tag || !matches!(tx.original.method, Method::Invite | Method::Options) {
             match inner.dialog_layer.match_dialog(&tx) {
                 Some(mut dialog) => {

@@ -1,13 +1,14 @@
 //! RTP port allocation from a configured range (even ports, RFC 3550 §11).
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 pub struct PortRange {
     ip: IpAddr,
     first: u16,
     last: u16,
     next: AtomicU32,
+    bound: AtomicU64,
 }
 
 impl PortRange {
@@ -18,7 +19,13 @@ impl PortRange {
             first,
             last: last.max(first),
             next: AtomicU32::new(0),
+            bound: AtomicU64::new(0),
         }
+    }
+
+    /// Ports bound so far (for tests and monitoring).
+    pub fn bound(&self) -> u64 {
+        self.bound.load(Ordering::Relaxed)
     }
 
     /// Binds a free even port of the range, non-blocking. Ports are taken
@@ -31,6 +38,7 @@ impl PortRange {
             let port = self.first + (i * 2) as u16;
             if let Ok(socket) = UdpSocket::bind(SocketAddr::new(self.ip, port)) {
                 socket.set_nonblocking(true)?;
+                self.bound.fetch_add(1, Ordering::Relaxed);
                 return Ok(socket);
             }
         }
