@@ -21,6 +21,11 @@ pub(crate) struct CallTx {
     pub now: i64,
     pub action: &'static str,
     pub caller: Caller,
+    /// This call's place in the store's writer queue (SQLite), held until
+    /// it commits or rolls back: calls in progress write in turn, first
+    /// come first served, instead of racing for SQLite's lock (whose busy
+    /// handler is unfair and gives up after the busy timeout under load).
+    pub queued: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl CallTx {
@@ -58,6 +63,7 @@ impl Service {
             map.insert("ip".into(), ip.into());
             map.insert("session".into(), session.id.clone().into());
         }
+        let _queued = self.store().queue_for_write().await;
         let mut tx = self.store().begin().await?;
         sessions::create(&mut tx, &session, &token.digest().0).await?;
         append_audit(&mut tx, api_user, "Login", api_user, "ok", detail, now).await?;
@@ -81,6 +87,7 @@ impl Service {
         let idle_cutoff = now - self.settings().session_idle_ms;
         // The first statement writes, which on SQLite takes the write lock
         // at once: no `audit::lock_head` needed.
+        let queued = self.store().queue_for_write().await;
         let mut tx = self.store().begin().await?;
         match sessions::consume(&mut tx, &token.digest().0, now, idle_cutoff).await? {
             Consumed::Live(session) if session.client_ip == caller.ip.to_string() => Ok(CallTx {
@@ -89,6 +96,7 @@ impl Service {
                 now,
                 action,
                 caller: *caller,
+                queued,
             }),
             Consumed::Live(session) => {
                 // A token carried to another address is treated as stolen.
@@ -115,6 +123,7 @@ impl Service {
             }
             Consumed::Expired { session_id } => {
                 drop(tx);
+                drop(queued);
                 let detail = json!({"session": session_id});
                 self.audit(caller, "-", action, "", "session_expired", detail)
                     .await?;
@@ -122,6 +131,7 @@ impl Service {
             }
             Consumed::Unknown => {
                 drop(tx);
+                drop(queued);
                 self.audit(caller, "-", action, "", "invalid_session", json!({}))
                     .await?;
                 Err(ServiceError::InvalidSession)
@@ -165,9 +175,11 @@ impl Service {
             session,
             action,
             caller,
+            queued,
             ..
         } = call;
         drop(tx);
+        drop(queued);
         if let Err(audit_error) = self
             .audit(
                 &caller,

@@ -1,6 +1,8 @@
 //! The service in this process, through the IVR's door.
 
 use async_trait::async_trait;
+use std::time::Duration;
+use tokio::time::Instant;
 use touchtone_core::secret::SecretString;
 use touchtone_core::session_token::SessionToken;
 use touchtone_service::api::{
@@ -12,6 +14,60 @@ use touchtone_service::{Caller, Door, Service, ServiceError};
 use super::{Backend, BackendError, BackendSession, CallContext, FactorsNeeded};
 use touchtone_core::secret::ExposeSecret;
 use touchtone_service::factors::api::FactorsView;
+
+/// How long a step is tried again while the store is busy or out of
+/// connections (a flood, a slow disk): a failed step rolled back, so
+/// trying it again is safe, and the caller would rather wait a few
+/// seconds than hear an apology. Past this the flow apologises.
+const BUSY_RETRY_FOR: Duration = Duration::from_secs(20);
+const BUSY_FIRST_PAUSE: Duration = Duration::from_millis(200);
+const BUSY_LONGEST_PAUSE: Duration = Duration::from_secs(2);
+
+/// Runs `$call` (which may use `$token`, the newest session ID) and
+/// rotates the ID; a step the store could not serve is tried again, with
+/// pauses doubling, for up to [`BUSY_RETRY_FOR`].
+macro_rules! step {
+    ($s:ident, |$token:ident| $call:expr) => {{
+        let mut retry = Busy::new();
+        loop {
+            let $token = $s.token().await?;
+            let r = $call.await;
+            if matches!(r, Err(ServiceError::Unavailable(_))) && retry.wait().await {
+                continue;
+            }
+            break $s.rotate(r);
+        }
+    }};
+}
+
+/// The pauses of one step's retries.
+struct Busy {
+    deadline: Instant,
+    pause: Duration,
+}
+
+impl Busy {
+    fn new() -> Busy {
+        Busy {
+            deadline: Instant::now() + BUSY_RETRY_FOR,
+            pause: BUSY_FIRST_PAUSE,
+        }
+    }
+
+    /// Waits before the next try; false when the time is up.
+    async fn wait(&mut self) -> bool {
+        if Instant::now() + self.pause > self.deadline {
+            return false;
+        }
+        tracing::warn!(
+            pause_ms = self.pause.as_millis() as u64,
+            "the store is busy; trying the step again"
+        );
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(BUSY_LONGEST_PAUSE);
+        true
+    }
+}
 
 pub struct InProcess {
     service: Service,
@@ -56,10 +112,17 @@ impl InProcessSession {
     /// The newest session ID, opening the session on first use.
     async fn token(&mut self) -> Result<String, BackendError> {
         if let Some((call_id, caller_number)) = self.opening.take() {
-            let token = self
-                .service
-                .open_ivr_session(&self.caller, &call_id, caller_number.as_deref())
-                .await?;
+            let mut retry = Busy::new();
+            let token = loop {
+                let r = self
+                    .service
+                    .open_ivr_session(&self.caller, &call_id, caller_number.as_deref())
+                    .await;
+                if matches!(r, Err(ServiceError::Unavailable(_))) && retry.wait().await {
+                    continue;
+                }
+                break r?;
+            };
             self.token = Some(token);
         }
         self.token
@@ -91,9 +154,11 @@ impl InProcessSession {
 #[async_trait]
 impl BackendSession for InProcessSession {
     async fn find_users(&mut self, keypad_id: &str) -> Result<Vec<UserMatch>, BackendError> {
-        let token = self.token().await?;
-        let r = self.service.ivr_list(&self.caller, &token, keypad_id).await;
-        self.rotate(r)
+        step!(self, |token| self.service.ivr_list(
+            &self.caller,
+            &token,
+            keypad_id
+        ))
     }
 
     async fn questions(
@@ -101,12 +166,12 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         caller_number: Option<&str>,
     ) -> Result<ChallengeView, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .questions_get_for(&self.caller, &token, user_id, caller_number)
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.questions_get_for(
+            &self.caller,
+            &token,
+            user_id,
+            caller_number
+        ))
     }
 
     async fn validate(
@@ -114,21 +179,20 @@ impl BackendSession for InProcessSession {
         challenge_id: &str,
         answers: Vec<Answer>,
     ) -> Result<Validation, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .answers_validate(&self.caller, &token, challenge_id, answers)
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.answers_validate(
+            &self.caller,
+            &token,
+            challenge_id,
+            answers.clone()
+        ))
     }
 
     async fn factors(&mut self, user_id: &str) -> Result<FactorsNeeded, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .factors_get(&self.caller, &token, user_id)
-            .await;
-        let view = self.rotate(r)?;
+        let view = step!(self, |token| self.service.factors_get(
+            &self.caller,
+            &token,
+            user_id
+        ))?;
         Ok(FactorsNeeded {
             enrolled: FactorsView::names(&view.enrolled),
             operations: view.operations_wire(),
@@ -140,12 +204,13 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         factor: &str,
     ) -> Result<String, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .factor_challenge(&self.caller, &token, user_id, factor)
-            .await;
-        Ok(self.rotate(r)?.challenge_id)
+        let r = step!(self, |token| self.service.factor_challenge(
+            &self.caller,
+            &token,
+            user_id,
+            factor
+        ));
+        Ok(r?.challenge_id)
     }
 
     async fn factor_verify(
@@ -153,21 +218,20 @@ impl BackendSession for InProcessSession {
         challenge_id: &str,
         code: SecretString,
     ) -> Result<Validation, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .factor_verify(&self.caller, &token, challenge_id, code.expose_secret())
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.factor_verify(
+            &self.caller,
+            &token,
+            challenge_id,
+            code.expose_secret()
+        ))
     }
 
     async fn random_password(&mut self, user_id: &str) -> Result<RandomPassword, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .password_random_get(&self.caller, &token, user_id)
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.password_random_get(
+            &self.caller,
+            &token,
+            user_id
+        ))
     }
 
     async fn sync_password(
@@ -175,21 +239,22 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         password: SecretString,
     ) -> Result<Vec<AccountResult>, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .password_sync(&self.caller, &token, user_id, password, None)
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.password_sync(
+            &self.caller,
+            &token,
+            user_id,
+            password.clone(),
+            None
+        ))
     }
 
     async fn unlock(&mut self, user_id: &str) -> Result<Vec<AccountResult>, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .accounts_unlock(&self.caller, &token, user_id, None)
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.accounts_unlock(
+            &self.caller,
+            &token,
+            user_id,
+            None
+        ))
     }
 
     async fn enrolment_start(
@@ -197,12 +262,12 @@ impl BackendSession for InProcessSession {
         user_id: &str,
         pin: SecretString,
     ) -> Result<EnrolmentStart, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .enrolment_start(&self.caller, &token, user_id, pin)
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.enrolment_start(
+            &self.caller,
+            &token,
+            user_id,
+            pin.clone()
+        ))
     }
 
     async fn enrolment_check(
@@ -212,19 +277,15 @@ impl BackendSession for InProcessSession {
         answer: SecretString,
         earlier: Vec<SecretString>,
     ) -> Result<Option<String>, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .enrolment_check(
-                &self.caller,
-                &token,
-                enrolment_id,
-                question_id,
-                answer,
-                &earlier,
-            )
-            .await;
-        Ok(self.rotate(r)?.map(|weak| weak.code().to_owned()))
+        let weak = step!(self, |token| self.service.enrolment_check(
+            &self.caller,
+            &token,
+            enrolment_id,
+            question_id,
+            answer.clone(),
+            &earlier,
+        ))?;
+        Ok(weak.map(|weak| weak.code().to_owned()))
     }
 
     async fn enrolment_submit(
@@ -232,12 +293,12 @@ impl BackendSession for InProcessSession {
         enrolment_id: &str,
         answers: Vec<Answer>,
     ) -> Result<usize, BackendError> {
-        let token = self.token().await?;
-        let r = self
-            .service
-            .enrolment_submit(&self.caller, &token, enrolment_id, answers)
-            .await;
-        self.rotate(r)
+        step!(self, |token| self.service.enrolment_submit(
+            &self.caller,
+            &token,
+            enrolment_id,
+            answers.clone()
+        ))
     }
 
     async fn close(&mut self) {
