@@ -288,11 +288,12 @@ pub fn demo_config(
     let mut config = Config::from_toml(&text).context("the demo configuration")?;
     config.http.listen = http;
     if let Some(addr) = sip {
-        config.sip = Some(touchtone_sip::SipConfig {
-            udp: Some(addr),
-            tcp: Some(addr),
-            ..touchtone_sip::SipConfig::default()
-        });
+        // `[sip]` keys from TOUCHTONE_SIP__… (e.g. the limit) are kept.
+        let sip = config
+            .sip
+            .get_or_insert_with(touchtone_sip::SipConfig::default);
+        sip.udp = Some(addr);
+        sip.tcp = Some(addr);
         config.ivr.tts_cache_dir = Some(data_dir.join("tts-cache"));
     }
     // Voice OTP: national numbers as in Pakistan (the reference's

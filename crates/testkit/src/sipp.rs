@@ -86,8 +86,44 @@ impl Sipp {
                 "-trace_err",
             ])
             .args(["-message_file", "messages.log", "-error_file", "errors.log"])
-            .args(extra)
-            .stdin(Stdio::null())
+            .args(extra);
+        Self::spawn(cmd, dir, port, media_port)
+    }
+
+    /// sipp as a load generator: `scenario` from the loopback address
+    /// `local` (so the server sees a source of its own), `calls` calls at
+    /// `rate` a second, with no message trace (a flood's would fill the
+    /// disk); the scenario's `<log>` actions go to [`Sipp::logged`].
+    pub fn load(
+        scenario: &str,
+        local: std::net::Ipv4Addr,
+        target: SocketAddr,
+        calls: u32,
+        rate: u32,
+        extra: &[&str],
+    ) -> Sipp {
+        require("sipp", "sip-tester");
+        let dir = tempfile::tempdir().expect("temp dir for sipp");
+        let path = dir.path().join("scenario.xml");
+        std::fs::write(&path, scenario).expect("write the sipp scenario");
+        let port = ports::port();
+        let media_port = ports::port();
+        let mut cmd = Command::new("sipp");
+        cmd.arg(target.to_string())
+            .current_dir(dir.path())
+            .arg("-sf")
+            .arg(&path)
+            .args(["-i", &local.to_string(), "-p", &port.to_string()])
+            .args(["-mp", &media_port.to_string()])
+            .args(["-m", &calls.to_string(), "-r", &rate.to_string()])
+            .args(["-nostdin", "-trace_logs", "-log_file", "logs.log"])
+            .args(["-trace_err", "-error_file", "errors.log"])
+            .args(extra);
+        Self::spawn(cmd, dir, port, media_port)
+    }
+
+    fn spawn(mut cmd: Command, dir: TempDir, port: u16, media_port: u16) -> Sipp {
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -98,6 +134,15 @@ impl Sipp {
             port,
             media_port,
         }
+    }
+
+    /// How many lines of the scenario's `<log>` output hold `message`.
+    pub fn logged(&self, message: &str) -> usize {
+        std::fs::read_to_string(self.dir.path().join("logs.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(message))
+            .count()
     }
 
     /// sipp's process ID while it runs (for measuring its CPU).

@@ -162,8 +162,31 @@ impl Demo {
         }
     }
 
-    /// The local account's password hash, read from the demo's database.
-    pub async fn password_hash(&self, account: &str) -> Option<String> {
+    /// Rows in `table` of the demo's database.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let store = self.store().await;
+        let mut conn = store.acquire().await.unwrap();
+        let row: (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        row.0
+    }
+
+    /// Resident memory (bytes) and open files of the demo process.
+    pub fn footprint(&self) -> (u64, usize) {
+        let pid = self.child.id();
+        let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kib| kib * 1024);
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
+        (rss, fds)
+    }
+
+    async fn store(&self) -> Store {
         let url = format!(
             "sqlite://{}",
             self.dir.path().join("touchtone.db").display()
@@ -173,7 +196,12 @@ impl Demo {
             acquire_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(10),
         };
-        let store = Store::connect(&url, &options).await.unwrap();
+        Store::connect(&url, &options).await.unwrap()
+    }
+
+    /// The local account's password hash, read from the demo's database.
+    pub async fn password_hash(&self, account: &str) -> Option<String> {
+        let store = self.store().await;
         let mut conn = store.acquire().await.unwrap();
         local_directory::get(&mut conn, account)
             .await
