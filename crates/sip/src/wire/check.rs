@@ -493,3 +493,88 @@ mod tests {
         ));
     }
 }
+
+/// Random and mutated datagrams against the guard: it never panics, what
+/// it passes on is a fixed point of its own spelling and readable by
+/// rsipstack, and what it answers is a well-formed response.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn corpus() -> Vec<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/rfc4475");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    }
+
+    fn check(datagram: &[u8]) -> Result<(), TestCaseError> {
+        match inspect(datagram) {
+            Verdict::Pass(bytes) => {
+                if !datagram.starts_with(b"SIP/") {
+                    match inspect(&bytes) {
+                        Verdict::Pass(again) => prop_assert_eq!(&again, &bytes),
+                        other => prop_assert!(false, "respelled request refused: {other:?}"),
+                    }
+                    prop_assert!(
+                        rsipstack::sip::SipMessage::try_from(bytes.as_slice()).is_ok(),
+                        "rsipstack cannot read what the guard passed:\n{}",
+                        String::from_utf8_lossy(&bytes)
+                    );
+                }
+            }
+            Verdict::Reply(bytes) => {
+                prop_assert!(bytes.starts_with(b"SIP/2.0 "));
+                prop_assert!(bytes.ends_with(b"Content-Length: 0\r\n\r\n"));
+            }
+            Verdict::Drop(_) => {}
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..1500)) {
+            check(&bytes)?;
+        }
+
+        #[test]
+        fn mutated_torture_messages(
+            pick in any::<prop::sample::Index>(),
+            edits in proptest::collection::vec(
+                (any::<prop::sample::Index>(), 0u8..3, prop::sample::select(
+                    b" \t\r\n:;,<>\"\\/=@0123456789%aZ\x00\xff".to_vec())),
+                1..6,
+            ),
+        ) {
+            let corpus = corpus();
+            let mut message = corpus[pick.index(corpus.len())].clone();
+            for (at, kind, byte) in edits {
+                if message.is_empty() {
+                    break;
+                }
+                let i = at.index(message.len());
+                match kind {
+                    0 => message[i] = byte,
+                    1 => message.insert(i, byte),
+                    _ => {
+                        message.remove(i);
+                    }
+                }
+            }
+            check(&message)?;
+        }
+
+        #[test]
+        fn torture_messages_themselves(pick in any::<prop::sample::Index>()) {
+            let corpus = corpus();
+            check(&corpus[pick.index(corpus.len())])?;
+        }
+    }
+}
