@@ -275,7 +275,12 @@ async fn every_rfc_4475_message_gets_the_answer_a_uas_owes_it() {
                     r.iter().any(|r| r.code >= 180)
                 });
                 match got.iter().find(|r| r.code >= 180) {
-                    Some(r) if r.code == 180 => cancel(&socket, target, &message, r),
+                    Some(r) if r.code == 180 => {
+                        cancel(&socket, target, &message, r);
+                        // The cancelled call's slot is freed by its task:
+                        // wait, so the next case starts from no call.
+                        common::wait_for_no_calls(&engine).await;
+                    }
                     other => failures.push(format!(
                         "{label}: expected 180 Ringing, got {:?}",
                         other.map(|r| r.code)

@@ -221,7 +221,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Whether `uri` starts with a scheme (`ALPHA *( ALPHA / DIGIT / + / - / . ) :`)
-/// and has no white space or angle brackets.
+/// and has no white space, angle brackets, control or non-ASCII octets.
 pub(crate) fn uri_is_well_formed(uri: &[u8]) -> bool {
     let Some(colon) = uri.iter().position(|&b| b == b':') else {
         return false;
@@ -232,9 +232,10 @@ pub(crate) fn uri_is_well_formed(uri: &[u8]) -> bool {
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
         && colon + 1 < uri.len()
+        // URIs are ASCII (RFC 3986 §2; anything else is %-escaped).
         && !uri
             .iter()
-            .any(|&b| is_ws(b) || b == b'<' || b == b'>' || b < 0x20 || b == 0x7f)
+            .any(|&b| is_ws(b) || b == b'<' || b == b'>' || !(0x20..0x7f).contains(&b))
 }
 
 /// The URI's scheme, lower-cased.
