@@ -480,11 +480,6 @@ async fn dispatch(
             .ok()
             .and_then(|t| t.tag().ok().flatten())
             .is_some();
-        if tx.original.method == Method::Ack && inner.dialog_layer.match_dialog(&tx).is_none() {
-            // RFC 3261 §17.2.1: an ACK is never answered (this one is for a
-            // failure the wire guard answered, or for nothing).
-            continue;
-        }
         if has_to_tag || !matches!(tx.original.method, Method::Invite | Method::Options) {
             match inner.dialog_layer.match_dialog(&tx) {
                 Some(mut dialog) => {
@@ -494,6 +489,10 @@ async fn dispatch(
                         }
                     });
                 }
+                // RFC 3261 §17.2.1: an ACK is never answered (one that
+                // matches no dialog is for a failure the wire guard
+                // answered, or for nothing).
+                None if tx.original.method == Method::Ack => {}
                 None => {
                     let status = match tx.original.method {
                         Method::Bye

@@ -110,11 +110,12 @@ fn response(msg: &Message, datagram: &[u8]) -> Verdict {
 /// The one name-addr value of a single-valued header.
 fn single_address(msg: &Message, name: &str) -> Result<NameAddr, Refusal> {
     let value = msg.first(name).ok_or_else(|| bad(&format!("no {name}")))?;
-    let mut values = scan::name_addrs(value, false).map_err(|e| bad(&format!("{name}: {e}")))?;
-    match values.len() {
-        1 => Ok(values.remove(0)),
-        _ => Err(bad(&format!("more than one {name}"))),
-    }
+    // Read as one value: a comma there is an error, not a second value.
+    scan::name_addrs(value, false)
+        .map_err(|e| bad(&format!("{name}: {e}")))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad(&format!("no {name}")))
 }
 
 /// Whether a SIP URI carries `?headers` (after its host; the user part may
