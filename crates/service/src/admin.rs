@@ -10,7 +10,7 @@ use touchtone_core::secret::{ExposeSecret, SecretString};
 use touchtone_store::api_users::{self, ApiUser};
 use touchtone_store::audit;
 use touchtone_store::local_directory::{self, LocalAccount};
-use touchtone_store::{AnyConnection, lockouts, operations, people, questions};
+use touchtone_store::{lockouts, people, questions};
 
 use crate::api::ApiUserInfo;
 use crate::enrolment::Question;
@@ -521,53 +521,4 @@ impl Service {
                 other => ServiceError::BadRequest(format!("{target}: {other}")),
             })
     }
-
-    /// At start: steps a previous process left `attempting` become
-    /// `interrupted`, each reported as a failure event and audited, so an
-    /// operator learns of every reset that may or may not have happened.
-    pub async fn recover_interrupted(&self) -> Result<usize, ServiceError> {
-        let now = self.now();
-        let mut tx = self.admin_tx().await?;
-        let steps = operations::recover_interrupted(&mut tx, now).await?;
-        for step in &steps {
-            let (kind, person_id) = operation_of(&mut tx, &step.operation_id).await?;
-            let event_type = if kind == "unlock" {
-                EventType::AdminUnlockFailure
-            } else {
-                EventType::AdminResetFailure
-            };
-            let detail = json!({
-                "operation": step.operation_id, "target": step.target, "account": step.account,
-                "error": "interrupted", "message": "the server stopped while this step was under way; check the account",
-            });
-            let event =
-                EventRouter::event(event_type, Some(&person_id), "system", detail.clone(), now);
-            self.events().emit(&mut tx, &event).await?;
-            append_audit(
-                &mut tx,
-                "system",
-                "operation_interrupted",
-                &person_id,
-                "interrupted",
-                detail,
-                now,
-            )
-            .await?;
-        }
-        commit(tx).await?;
-        if !steps.is_empty() {
-            tracing::warn!(
-                steps = steps.len(),
-                "steps were interrupted by the previous stop; failure events emitted"
-            );
-        }
-        Ok(steps.len())
-    }
-}
-
-async fn operation_of(
-    conn: &mut AnyConnection,
-    operation_id: &str,
-) -> Result<(String, String), ServiceError> {
-    Ok(operations::kind_and_person(conn, operation_id).await?)
 }

@@ -98,6 +98,10 @@ pub struct NoticeAccount {
     pub target: String,
     pub account: String,
     pub ok: bool,
+    /// The service stopped while the change was under way on a system that
+    /// may or may not have made it (`ok` is then false).
+    #[serde(default)]
+    pub unknown: bool,
 }
 
 /// One notice as queued: everything the mailer needs, and no secret (never

@@ -124,15 +124,23 @@ both_databases! {
         let db = TestDatabase::new(db).await;
         let store = db.store().await;
         let mut conn = store.acquire().await.unwrap();
-        operations::start(&mut conn, "op1", operations::OperationKind::PasswordSync, "jsmith", "ivr", None, 1).await.unwrap();
+        operations::start(&mut conn, operations::NewOperation { id: "op1", kind: operations::OperationKind::PasswordSync, person_id: "jsmith", actor: "@ivr", door: "ivr", session_id: None, started_at: 1 }).await.unwrap();
         operations::step_attempting(&mut conn, "op1", "local", "jsmith", 2).await.unwrap();
         operations::step_finished(&mut conn, "op1", "local", "jsmith", None, 3).await.unwrap();
         operations::step_attempting(&mut conn, "op1", "hr", "j.smith", 4).await.unwrap();
-        let recovered = operations::recover_interrupted(&mut conn, 10).await.unwrap();
-        assert_eq!(recovered.len(), 1);
-        assert_eq!(recovered[0].target, "hr");
+        operations::step_attempting(&mut conn, "op1", "local2", "jsmith", 4).await.unwrap();
+        // `local2` commits its changes with their record; `hr` does not.
+        let recovered = operations::recover_interrupted(&mut conn, 10, &|t| t.starts_with("local")).await.unwrap();
+        let resolved: Vec<_> = recovered.iter().map(|s| (s.target.as_str(), s.state.as_str(), s.error.as_deref())).collect();
+        assert_eq!(resolved, vec![
+            ("hr", "interrupted", Some(operations::OUTCOME_UNKNOWN)),
+            ("local2", "failed", Some(operations::NOT_CHANGED)),
+        ]);
         let steps = operations::steps(&mut conn, "op1").await.unwrap();
         let states: Vec<_> = steps.iter().map(|s| (s.target.as_str(), s.state.as_str())).collect();
-        assert_eq!(states, vec![("hr", "interrupted"), ("local", "succeeded")]);
+        assert_eq!(states, vec![("hr", "interrupted"), ("local", "succeeded"), ("local2", "failed")]);
+        let operation = operations::get(&mut conn, "op1").await.unwrap().unwrap();
+        assert_eq!((operation.door.as_str(), operation.actor.as_str(), operation.started_at), ("ivr", "@ivr", 1));
+        assert!(operations::recover_interrupted(&mut conn, 11, &|_| true).await.unwrap().is_empty());
     }
 }

@@ -65,6 +65,13 @@ pub trait Target: Send + Sync {
     /// Clears an intruder lockout of `account` on this system.
     async fn unlock(&self, account: &str) -> Result<UnlockOutcome, TargetError>;
 
+    /// The target as a [`local::LocalTarget`], whose changes can commit
+    /// with their record in one transaction; `None` for every system whose
+    /// outcome after a crash is unknown.
+    fn as_local(&self) -> Option<&local::LocalTarget> {
+        None
+    }
+
     /// Whether `password` is the current password of `account`, compared
     /// in constant time (or by the system itself). Systems that cannot
     /// tell answer [`TargetError::Unsupported`].

@@ -8,7 +8,7 @@ use argon2::{Algorithm, Argon2, Params, Version, password_hash::rand_core::OsRng
 use async_trait::async_trait;
 use touchtone_core::password::PasswordPolicy;
 use touchtone_core::secret::{ExposeSecret, SecretString};
-use touchtone_store::{Store, audit, local_directory};
+use touchtone_store::{AnyConnection, Store, audit, local_directory};
 
 use crate::{ResetOptions, Target, TargetError, UnlockOutcome};
 
@@ -47,6 +47,79 @@ pub fn hash_password(password: &SecretString, params: Params) -> Result<String, 
         .map_err(|e| TargetError::Failed(format!("hashing: {e}")))
 }
 
+/// Because the accounts live in touchtone's own database, a change can be
+/// made inside the caller's transaction, so that the change and the record
+/// of it commit together (or not at all) and a crash never leaves its
+/// outcome unknown.
+impl LocalTarget {
+    /// Checks `password` against the policy and hashes it: the slow part,
+    /// done before any transaction is open.
+    pub async fn prepare_password(&self, password: &SecretString) -> Result<String, TargetError> {
+        let violations = self.policy.check(password.expose_secret());
+        if let Some(first) = violations.first() {
+            return Err(TargetError::PolicyRejected(first.to_string()));
+        }
+        let password = password.clone();
+        let params = self.params.clone();
+        tokio::task::spawn_blocking(move || hash_password(&password, params))
+            .await
+            .map_err(|e| TargetError::Failed(e.to_string()))?
+    }
+
+    /// Sets a hash from [`LocalTarget::prepare_password`] on `account`
+    /// inside `conn`'s transaction. A refusal writes nothing, so the
+    /// transaction stays usable.
+    pub async fn set_password_in(
+        &self,
+        conn: &mut AnyConnection,
+        account: &str,
+        hash: &str,
+        options: ResetOptions,
+        now: i64,
+    ) -> Result<(), TargetError> {
+        self.usable_account(conn, account).await?;
+        local_directory::set_password(conn, account, hash, options.must_change, now)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Clears the lock of `account` inside `conn`'s transaction.
+    pub async fn unlock_in(
+        &self,
+        conn: &mut AnyConnection,
+        account: &str,
+    ) -> Result<UnlockOutcome, TargetError> {
+        if !self.usable_account(conn, account).await?.locked {
+            return Ok(UnlockOutcome::WasNotLocked);
+        }
+        local_directory::set_locked(conn, account, false)
+            .await
+            .map_err(unavailable)?;
+        Ok(UnlockOutcome::Unlocked)
+    }
+
+    /// The account, when it exists and is enabled; first takes the write
+    /// lock (on SQLite) in the order every writer takes it.
+    async fn usable_account(
+        &self,
+        conn: &mut AnyConnection,
+        account: &str,
+    ) -> Result<local_directory::LocalAccount, TargetError> {
+        audit::lock_head(conn).await.map_err(unavailable)?;
+        let Some(found) = local_directory::get(conn, account)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Err(TargetError::NoSuchAccount);
+        };
+        if found.disabled {
+            return Err(TargetError::AccountDisabled);
+        }
+        Ok(found)
+    }
+}
+
 fn unavailable(e: impl std::fmt::Display) -> TargetError {
     TargetError::Unavailable(e.to_string())
 }
@@ -61,60 +134,29 @@ impl Target for LocalTarget {
         &self.policy
     }
 
+    fn as_local(&self) -> Option<&LocalTarget> {
+        Some(self)
+    }
+
     async fn set_password(
         &self,
         account: &str,
         password: &SecretString,
         options: ResetOptions,
     ) -> Result<(), TargetError> {
-        let violations = self.policy.check(password.expose_secret());
-        if let Some(first) = violations.first() {
-            return Err(TargetError::PolicyRejected(first.to_string()));
-        }
-        let password = password.clone();
-        let params = self.params.clone();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password, params))
-            .await
-            .map_err(|e| TargetError::Failed(e.to_string()))??;
+        let hash = self.prepare_password(password).await?;
         let mut tx = self.store.begin().await.map_err(unavailable)?;
-        audit::lock_head(&mut tx).await.map_err(unavailable)?;
-        let Some(found) = local_directory::get(&mut tx, account)
-            .await
-            .map_err(unavailable)?
-        else {
-            return Err(TargetError::NoSuchAccount);
-        };
-        if found.disabled {
-            return Err(TargetError::AccountDisabled);
-        }
-        let now = now_ms();
-        local_directory::set_password(&mut tx, account, &hash, options.must_change, now)
-            .await
-            .map_err(unavailable)?;
+        self.set_password_in(&mut tx, account, &hash, options, now_ms())
+            .await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(())
     }
 
     async fn unlock(&self, account: &str) -> Result<UnlockOutcome, TargetError> {
         let mut tx = self.store.begin().await.map_err(unavailable)?;
-        audit::lock_head(&mut tx).await.map_err(unavailable)?;
-        let Some(found) = local_directory::get(&mut tx, account)
-            .await
-            .map_err(unavailable)?
-        else {
-            return Err(TargetError::NoSuchAccount);
-        };
-        if found.disabled {
-            return Err(TargetError::AccountDisabled);
-        }
-        if !found.locked {
-            return Ok(UnlockOutcome::WasNotLocked);
-        }
-        local_directory::set_locked(&mut tx, account, false)
-            .await
-            .map_err(unavailable)?;
+        let outcome = self.unlock_in(&mut tx, account).await?;
         tx.commit().await.map_err(unavailable)?;
-        Ok(UnlockOutcome::Unlocked)
+        Ok(outcome)
     }
 
     /// The stored hash decides; argon2's comparison is constant-time.

@@ -8,18 +8,23 @@
 //! 1. one transaction: spend the session ID, issue the next, record the
 //!    operation with every step `attempting`, audit; commit;
 //! 2. for each account: call the target; then one transaction: the step's
-//!    result, its event in the outbox, an audit row; commit.
+//!    result, its event in the outbox, an audit row; commit. On the local
+//!    target the change itself is made in that same transaction.
 //!
 //! The calls run in a task of their own, so a client that hangs up does
 //! not stop an operation half-way; a process that dies half-way leaves
-//! `attempting` steps that the next start reports as interrupted.
+//! `attempting` steps that the next start resolves: not changed on the
+//! local target, outcome unknown on every other
+//! ([`Service::recover_interrupted`]).
 
 use serde_json::json;
 use touchtone_core::event::EventType;
 use touchtone_core::secret::{ExposeSecret, SecretString};
+use touchtone_store::Tx;
 use touchtone_store::api_users;
 use touchtone_store::operations::{self, OperationKind};
 use touchtone_store::people::{self, AccountRef};
+use touchtone_targets::local::LocalTarget;
 use touchtone_targets::{ResetOptions, TargetError, UnlockOutcome};
 
 use super::Rotated;
@@ -146,12 +151,15 @@ impl Service {
         let started = async {
             operations::start(
                 call.conn(),
-                &operation_id,
-                operation.kind(),
-                user_id,
-                &actor,
-                Some(&session_id),
-                now,
+                operations::NewOperation {
+                    id: &operation_id,
+                    kind: operation.kind(),
+                    person_id: user_id,
+                    actor: &actor,
+                    door: caller.door.as_str(),
+                    session_id: Some(&session_id),
+                    started_at: now,
+                },
             )
             .await?;
             for account in &accounts {
@@ -272,7 +280,7 @@ impl Service {
         let count = accounts.len();
         let mut notice_accounts = Vec::with_capacity(count);
         for (index, account) in accounts.into_iter().enumerate() {
-            let outcome = self.call_target(&account, &operation).await;
+            let (outcome, changed_in) = self.apply(&account, &operation).await;
             let now = self.now();
             let (ok, error, message, was_locked) = match &outcome {
                 Ok(unlocked) => (true, None, None, *unlocked),
@@ -296,7 +304,10 @@ impl Service {
                 message,
                 was_locked,
             };
-            let mut tx = self.store().begin().await?;
+            let mut tx = match changed_in {
+                Some(tx) => tx,
+                None => self.store().begin().await?,
+            };
             operations::step_finished(
                 &mut tx,
                 operation_id,
@@ -313,6 +324,7 @@ impl Service {
                 "error": result.error,
                 "message": result.message,
                 "was_locked": result.was_locked,
+                "outcome": step_outcome(&outcome, self.commits_with_record(&account.target)),
             });
             let event = EventRouter::event(
                 if ok { success_event } else { failure_event },
@@ -339,6 +351,7 @@ impl Service {
                 target: account.target.clone(),
                 account: account.account.clone(),
                 ok,
+                unknown: false,
             });
             if index + 1 == count {
                 operations::finish(&mut tx, operation_id, now).await?;
@@ -363,6 +376,68 @@ impl Service {
             results.push(result);
         }
         Ok(results)
+    }
+
+    /// Carries out `operation` on one account. On the local target the
+    /// change is made in the returned transaction, left uncommitted so that
+    /// the step's record commits with it (a crash then loses both, and the
+    /// outcome is never unknown); on every other target the target is
+    /// called and no transaction is returned.
+    async fn apply(
+        &self,
+        account: &AccountRef,
+        operation: &Operation,
+    ) -> (Result<Option<bool>, TargetError>, Option<Tx<'static>>) {
+        let Some(local) = self
+            .targets()
+            .get(&account.target)
+            .and_then(|t| t.as_local())
+        else {
+            return (self.call_target(account, operation).await, None);
+        };
+        let limit = self.settings().target_call_timeout;
+        match tokio::time::timeout(limit, self.apply_locally(local, account, operation)).await {
+            Ok(Ok((outcome, tx))) => (Ok(outcome), Some(tx)),
+            Ok(Err(e)) => (Err(e), None),
+            Err(_) => (Err(TargetError::Timeout), None),
+        }
+    }
+
+    async fn apply_locally(
+        &self,
+        local: &LocalTarget,
+        account: &AccountRef,
+        operation: &Operation,
+    ) -> Result<(Option<bool>, Tx<'static>), TargetError> {
+        let unavailable = |e: touchtone_store::StoreError| TargetError::Unavailable(e.to_string());
+        let hash = match operation {
+            Operation::SetPassword(password) => Some(local.prepare_password(password).await?),
+            Operation::Unlock => None,
+        };
+        let mut tx = self.store().begin().await.map_err(unavailable)?;
+        let outcome = match hash {
+            Some(hash) => {
+                let options = ResetOptions {
+                    must_change: self.settings().must_change_after_reset,
+                };
+                local
+                    .set_password_in(&mut tx, &account.account, &hash, options, self.now())
+                    .await?;
+                None
+            }
+            None => {
+                Some(local.unlock_in(&mut tx, &account.account).await? == UnlockOutcome::Unlocked)
+            }
+        };
+        Ok((outcome, tx))
+    }
+
+    /// Whether a change on the target named `target` commits with its
+    /// record, so that a crash never leaves its outcome unknown.
+    pub(crate) fn commits_with_record(&self, target: &str) -> bool {
+        self.targets()
+            .get(target)
+            .is_some_and(|t| t.as_local().is_some())
     }
 
     /// One target call under the service's overall time limit. For
@@ -398,6 +473,28 @@ impl Service {
             .unwrap_or(Err(TargetError::Timeout))
     }
 }
+
+/// Whether a step took effect, for consumers of its event: `done`,
+/// `not_done`, or `unknown` when a target that is not the local one timed
+/// out (it may have made the change after all).
+fn step_outcome(
+    outcome: &Result<Option<bool>, TargetError>,
+    commits_with_record: bool,
+) -> &'static str {
+    match outcome {
+        Ok(_) => OUTCOME_DONE,
+        Err(TargetError::Timeout) if !commits_with_record => OUTCOME_UNKNOWN,
+        Err(_) => OUTCOME_NOT_DONE,
+    }
+}
+
+/// The `outcome` of a step's event: it took effect.
+pub(crate) const OUTCOME_DONE: &str = "done";
+/// The `outcome` of a step's event: it did not take effect.
+pub(crate) const OUTCOME_NOT_DONE: &str = "not_done";
+/// The `outcome` of a step's event: whether it took effect is unknown (the
+/// service stopped, or the target timed out, while it was under way).
+pub(crate) const OUTCOME_UNKNOWN: &str = "unknown";
 
 /// The accounts named by `selectors` (all when `None`); a selector that
 /// names no account of the user, or more than one, is an error.

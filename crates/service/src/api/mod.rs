@@ -19,6 +19,7 @@
 mod accounts;
 pub(crate) mod credentials;
 mod enrolment;
+mod interrupted;
 mod login;
 mod lookup;
 mod password;

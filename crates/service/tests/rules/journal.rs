@@ -70,17 +70,20 @@ both_databases! {
         {
             use touchtone_store::operations::{self, OperationKind};
             let mut tx = h.store.begin().await.unwrap();
-            operations::start(&mut tx, "op-1", OperationKind::PasswordSync, "bob", API_USER, None, h.service.now()).await.unwrap();
+            operations::start(&mut tx, operations::NewOperation { id: "op-1", kind: OperationKind::PasswordSync, person_id: "bob", actor: API_USER, door: "api", session_id: None, started_at: h.service.now() }).await.unwrap();
             operations::step_attempting(&mut tx, "op-1", "local", "bob", h.service.now()).await.unwrap();
             tx.commit().await.unwrap();
         }
         assert_eq!(h.service.recover_interrupted().await.unwrap(), 1);
+        // The local target changes a password in the transaction that
+        // records it: a step still under way changed nothing.
         let recorded = steps(&h, "bob").await;
         assert_eq!(recorded.len(), 1);
-        assert_eq!(recorded[0].2, "interrupted");
+        assert_eq!((recorded[0].2.as_str(), recorded[0].3.as_deref()), ("failed", Some("interrupted")));
         let failure = h.events_of("bob").await.into_iter()
             .find(|(t, _)| t == "ET_ADMIN_RESET_FAILURE").expect("an interrupted failure event").1;
         assert_eq!(failure["detail"]["error"], "interrupted");
+        assert_eq!(failure["detail"]["outcome"], "not_done");
         // Once reported, never again.
         assert_eq!(h.service.recover_interrupted().await.unwrap(), 0);
     }

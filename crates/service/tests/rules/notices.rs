@@ -53,6 +53,36 @@ both_databases! {
         assert!(!n.to_string().contains(NEW_PASSWORD));
     }
 
+    async fn after_a_crash_the_person_is_told_which_systems_are_not_confirmed(db: Db) {
+        let h = Harness::start_with(db, all_notices).await;
+        give_address(&h, "carol", &[("local", "carol"), ("hr", "CAROL")]).await;
+        // What a process killed during the `hr` call leaves behind: the
+        // local step done, the other under way.
+        {
+            use touchtone_store::operations::{self, OperationKind};
+            let now = h.service.now();
+            let mut tx = h.store.begin().await.unwrap();
+            operations::start(&mut tx, operations::NewOperation { id: "op-9", kind: OperationKind::PasswordSync, person_id: "carol", actor: API_USER, door: "ivr", session_id: None, started_at: now }).await.unwrap();
+            operations::step_attempting(&mut tx, "op-9", "local", "carol", now).await.unwrap();
+            operations::step_attempting(&mut tx, "op-9", "hr", "CAROL", now).await.unwrap();
+            operations::step_finished(&mut tx, "op-9", "local", "carol", None, now).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(h.service.recover_interrupted().await.unwrap(), 1);
+        let queued = notices(&h).await;
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        let n = &queued[0];
+        assert_eq!((n["kind"].as_str(), n["door"].as_str()), (Some("password_reset"), Some("ivr")));
+        let accounts: Vec<(&str, bool, bool)> = n["accounts"].as_array().unwrap().iter()
+            .map(|a| (a["target"].as_str().unwrap(), a["ok"].as_bool().unwrap(), a["unknown"].as_bool().unwrap()))
+            .collect();
+        assert_eq!(accounts, vec![("hr", false, true), ("local", true, false)]);
+        let failure = h.events_of("carol").await.into_iter()
+            .find(|(t, _)| t == "ET_ADMIN_RESET_FAILURE").expect("a failure event").1;
+        assert_eq!((failure["detail"]["target"].as_str(), failure["detail"]["outcome"].as_str(), failure["detail"]["error"].as_str()),
+            (Some("hr"), Some("unknown"), Some("outcome_unknown")));
+    }
+
     async fn no_address_or_notices_off_queues_nothing(db: Db) {
         // alice has no address.
         let h = Harness::start_with(db, all_notices).await;

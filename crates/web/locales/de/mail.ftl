@@ -44,6 +44,7 @@ notice-verify-failure = jemand hat am { $time } { $door ->
 notice-systems = Systeme:
 notice-system-done = { $target } ({ $account }): erledigt
 notice-system-failed = { $target } ({ $account }): nicht geändert
+notice-system-unknown = { $target } ({ $account }): nicht bestätigt: der Dienst wurde während der Änderung beendet. Versuchen Sie es erneut oder rufen Sie den Helpdesk an.
 notice-not-you = Wenn Sie das nicht waren, rufen Sie sofort den Helpdesk an: Jemand kennt vielleicht Ihre Antworten.
 notice-was-you = Wenn Sie es waren, ist nichts weiter zu tun.
 notice-footer = Dies ist eine automatische Nachricht des Dienstes zum Zurücksetzen von Passwörtern; bitte antworten Sie nicht. Sie enthält nie ein Passwort. Niemand wird Sie je nach Ihrem Passwort oder Ihren Antworten fragen, weder per E-Mail noch am Telefon.

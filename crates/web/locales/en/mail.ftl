@@ -44,6 +44,7 @@ notice-verify-failure = someone tried to prove to be you { $door ->
 notice-systems = Systems:
 notice-system-done = { $target } ({ $account }): done
 notice-system-failed = { $target } ({ $account }): not changed
+notice-system-unknown = { $target } ({ $account }): not confirmed: the service stopped while it was making the change. Try again, or call the helpdesk.
 notice-not-you = If this was not you, call the helpdesk at once: someone may know your answers.
 notice-was-you = If it was you, there is nothing more to do.
 notice-footer = This is an automatic message from the password reset service; please do not reply. It never contains a password. Nobody will ever ask you for your password or your answers, by e-mail or by phone.

@@ -49,6 +49,8 @@ impl NoticeMailer {
             .map(|a| {
                 let id = if a.ok {
                     "notice-system-done"
+                } else if a.unknown {
+                    "notice-system-unknown"
                 } else {
                     "notice-system-failed"
                 };
@@ -170,11 +172,13 @@ mod tests {
                     target: "ad".into(),
                     account: "jsmith".into(),
                     ok: true,
+                    unknown: false,
                 },
                 NoticeAccount {
                     target: "ldap".into(),
                     account: "jsmith".into(),
                     ok: false,
+                    unknown: false,
                 },
             ],
             locked_until: None,
@@ -250,6 +254,20 @@ mod tests {
             texts[2]
         );
         assert!(texts[3].contains("and failed."), "{}", texts[3]);
+    }
+
+    #[tokio::test]
+    async fn a_system_whose_outcome_a_crash_left_unknown_is_named_with_what_to_do() {
+        for (language, wanted) in [
+            ("en", "- ldap (jsmith): not confirmed: the service stopped"),
+            ("de", "- ldap (jsmith): nicht best"),
+        ] {
+            let mut n = notice(NoticeKind::PasswordReset, language);
+            n.accounts[1].unknown = true;
+            let t = text(&mailer().message(&n, "x").unwrap());
+            assert!(t.contains(wanted), "{t}");
+            assert!(t.contains("- ad (jsmith):"), "{t}");
+        }
     }
 
     #[tokio::test]
