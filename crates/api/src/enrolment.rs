@@ -16,6 +16,11 @@ use crate::{reveal, reveal_all};
 #[serde(deny_unknown_fields)]
 pub struct UserEnrolmentStartRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user_id: String,
     /// The PIN the caller keyed (8 digits).
     #[schema(value_type = String, format = Password)]
@@ -54,7 +59,17 @@ pub struct UserEnrolmentStartResponse {
 #[serde(deny_unknown_fields)]
 pub struct UserEnrolmentCheckRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub enrolment_id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub question_id: String,
     #[schema(value_type = String, format = Password)]
     #[serde(serialize_with = "reveal")]
@@ -82,6 +97,11 @@ pub struct UserEnrolmentCheckResponse {
 #[serde(deny_unknown_fields)]
 pub struct UserEnrolmentSubmitRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub enrolment_id: String,
     pub answers: Vec<AnswerEntry>,
 }

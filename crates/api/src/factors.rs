@@ -16,6 +16,11 @@ use crate::reveal;
 #[serde(deny_unknown_fields)]
 pub struct UserFactorsGetRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user_id: String,
 }
 
@@ -50,8 +55,14 @@ pub struct UserFactorsGetResponse {
 #[serde(deny_unknown_fields)]
 pub struct UserFactorChallengeRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user_id: String,
     /// The factor to ask for: `totp`.
+    #[schema(pattern = "^totp$")]
     pub factor: String,
 }
 
@@ -69,9 +80,14 @@ pub struct UserFactorChallengeResponse {
 #[serde(deny_unknown_fields)]
 pub struct UserFactorVerifyRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub challenge_id: String,
     /// The code the caller keyed.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, max_length = 64)]
     #[serde(serialize_with = "reveal")]
     pub code: SecretString,
 }

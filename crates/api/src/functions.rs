@@ -16,6 +16,11 @@ use crate::reveal;
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The API user.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user: String,
     #[schema(value_type = String, format = Password)]
     #[serde(serialize_with = "reveal")]
@@ -42,7 +47,7 @@ pub struct SessionRequest {
 pub struct UserIvrListRequest {
     pub session: String,
     /// The digits the caller keyed (E.161 mapping of their ID).
-    #[schema(example = "576484")]
+    #[schema(example = "576484", pattern = "^[0-9]{1,64}$")]
     pub ivr_id: String,
 }
 
@@ -66,6 +71,11 @@ pub struct UserIvrListResponse {
 #[serde(deny_unknown_fields)]
 pub struct UserRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user_id: String,
 }
 
@@ -74,10 +84,16 @@ pub struct UserRequest {
 #[serde(deny_unknown_fields)]
 pub struct UserQuestionsGetRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user_id: String,
     /// The calling number as the IVR received it. When the server checks
     /// caller ID, a number that is not registered to the user (or none)
     /// adds one question.
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_number: Option<String>,
 }
@@ -101,6 +117,11 @@ pub struct UserQuestionsGetResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerEntry {
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub question_id: String,
     /// The keyed digits (letters are mapped to digits too).
     #[schema(value_type = String, format = Password)]
@@ -113,6 +134,11 @@ pub struct AnswerEntry {
 #[serde(deny_unknown_fields)]
 pub struct UserAnswersValidateRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub challenge_id: String,
     pub answers: Vec<AnswerEntry>,
 }
@@ -152,6 +178,11 @@ pub struct AccountEntry {
 #[serde(deny_unknown_fields)]
 pub struct UserPasswordSyncRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user_id: String,
     #[schema(value_type = String, format = Password)]
     #[serde(serialize_with = "reveal")]
@@ -166,6 +197,11 @@ pub struct UserPasswordSyncRequest {
 #[serde(deny_unknown_fields)]
 pub struct UserAccountsUnlockRequest {
     pub session: String,
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]+$"
+    )]
     pub user_id: String,
     /// Only these accounts; all of the user's accounts when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

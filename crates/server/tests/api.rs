@@ -400,6 +400,29 @@ async fn the_openapi_document_lists_the_eight_functions() {
             "{f} missing"
         );
     }
+    // The voice-OTP doors: the reference's, and the list's filters as
+    // what they are (query parameters), behind HTTP Basic.
+    assert!(doc["paths"]["/outbound.cgi"]["get"].is_object());
+    let list = &doc["paths"]["/api/v1/calls"]["get"];
+    for p in list["parameters"].as_array().unwrap() {
+        assert_eq!(
+            (p["in"].as_str(), p["required"].as_bool()),
+            (Some("query"), Some(false)),
+            "{p}"
+        );
+    }
+    assert_eq!(list["security"], json!([{"basic": []}]));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["basic"]["scheme"],
+        "basic"
+    );
+    // Every function documents the answers its body can get before it runs.
+    for status in ["400", "413", "415", "422", "503"] {
+        assert!(
+            doc["paths"]["/api/v1/Login"]["post"]["responses"][status].is_object(),
+            "{status}"
+        );
+    }
     assert_eq!(app.get_root("/healthz").await.0, 200);
     assert_eq!(
         app.client

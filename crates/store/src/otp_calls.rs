@@ -440,20 +440,23 @@ pub async fn request_cancel(
     api_user: &str,
     now: i64,
 ) -> Result<Option<String>> {
+    // The write comes first: on SQLite a transaction that reads and then
+    // writes must upgrade its lock, which fails at once (not after the busy
+    // timeout) when another writer got there in between.
+    sqlx::query(
+        "UPDATE otp_calls SET cancel_requested = 1, updated_at = $1 WHERE id = $2 AND api_user = $3 AND is_final = 0",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(api_user)
+    .execute(&mut *conn)
+    .await?;
     let row = sqlx::query("SELECT status FROM otp_calls WHERE id = $1 AND api_user = $2")
         .bind(id)
         .bind(api_user)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    sqlx::query(
-        "UPDATE otp_calls SET cancel_requested = 1, updated_at = $1 WHERE id = $2 AND is_final = 0",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(row.try_get("status")?))
+    row.map(|r| Ok(r.try_get("status")?)).transpose()
 }
 
 /// Calls in progress whose worker stopped renewing the lease (a crashed or

@@ -78,7 +78,32 @@ fn source_message(e: &dyn std::error::Error) -> String {
             blanked.push(c);
         }
     }
-    blank_unexpected_values(&blanked)
+    without_type_names(&blank_unexpected_values(&blanked))
+}
+
+/// serde names the Rust type it expected (`expected struct
+/// UserIvrListRequest`): the client needs the JSON kind, not our names.
+fn without_type_names(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((at, marker, kind)) = [
+        ("expected struct ", "expected a JSON object"),
+        ("expected enum ", "expected one of the documented values"),
+    ]
+    .iter()
+    .filter_map(|(marker, kind)| rest.find(marker).map(|i| (i, *marker, *kind)))
+    .min_by_key(|(i, _, _)| *i)
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(kind);
+        let name = &rest[at + marker.len()..];
+        let end = name
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(name.len());
+        rest = &name[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// serde writes the unexpected value of a wrong type in backticks
@@ -88,10 +113,17 @@ fn source_message(e: &dyn std::error::Error) -> String {
 fn blank_unexpected_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
-    while let Some(at) = ["invalid type: ", "invalid value: "]
-        .iter()
-        .filter_map(|marker| rest.find(marker).map(|i| i + marker.len()))
-        .min()
+    // A misspelt field or value (`acounts`, `speek`) is named back, which
+    // helps; anything that does not look like a name is blanked too.
+    while let Some((at, names)) = [
+        ("invalid type: ", false),
+        ("invalid value: ", false),
+        ("unknown field ", true),
+        ("unknown variant ", true),
+    ]
+    .iter()
+    .filter_map(|(marker, names)| rest.find(marker).map(|i| (i + marker.len(), *names)))
+    .min_by_key(|(i, _)| *i)
     {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
@@ -102,8 +134,19 @@ fn blank_unexpected_values(message: &str) -> String {
                 let Some(close) = rest[open + 1..].find('`') else {
                     break;
                 };
-                out.push_str(&rest[..open]);
-                out.push_str("`…`");
+                let value = &rest[open + 1..open + 1 + close];
+                let a_name = names
+                    && !value.is_empty()
+                    && value.len() <= 40
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if a_name {
+                    out.push_str(&rest[..open + 1 + close + 1]);
+                } else {
+                    out.push_str(&rest[..open]);
+                    out.push_str("`…`");
+                }
                 rest = &rest[open + 1 + close + 1..];
             }
             _ => {}
@@ -143,5 +186,37 @@ mod tests {
         assert!(message.contains("invalid type: integer `…`"), "{message}");
         let e = serde_json::from_str::<Probe>(r#"{"n": -7}"#).unwrap_err();
         assert!(!source_message(&e).contains("-7"), "{}", source_message(&e));
+    }
+
+    #[test]
+    fn no_markup_and_no_rust_type_names_come_back() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Mode {
+            Speak,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)] // only deserialised
+        struct Call {
+            mode: Mode,
+        }
+        for (body, kept) in [
+            (
+                r#"{"mode": "<script>alert(1)</script>"}"#,
+                "unknown variant `…`, expected `speak`",
+            ),
+            (r#"{"mode": "speek"}"#, "unknown variant `speek`"),
+            (r#"{"<img src=x>": 1}"#, "unknown field `…`"),
+            (r#"{"mdoe": 1}"#, "unknown field `mdoe`"),
+            (r#""x""#, "expected a JSON object"),
+        ] {
+            let e = serde_json::from_str::<Call>(body).unwrap_err();
+            let message = source_message(&e);
+            assert!(message.contains(kept), "{body}: {message}");
+            for leak in ["<", "Call", "Mode"] {
+                assert!(!message.contains(leak), "{body}: {message}");
+            }
+        }
     }
 }

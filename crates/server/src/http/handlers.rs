@@ -210,8 +210,8 @@ fn account_result(r: AccountResult) -> AccountResultEntry {
     }
 }
 
-pub async fn openapi_document() -> Response {
-    Json(super::openapi::document()).into_response()
+pub async fn openapi_document(State(service): State<Service>) -> Response {
+    Json(super::openapi::document(service.settings())).into_response()
 }
 
 pub async fn not_found() -> ApiError {

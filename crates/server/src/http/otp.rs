@@ -248,7 +248,7 @@ fn challenge(mut response: Response) -> Response {
 }
 
 #[utoipa::path(post, path = "/api/v1/calls", request_body = CreateCallRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retried request with the same key and body returns the first call")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters: a retried request with the same key and body returns the first call")),
     responses((status = 202, body = CallAccepted), (status = 400), (status = 401), (status = 403), (status = 422), (status = 429)))]
 pub async fn create_call(
     State(service): State<Service>,

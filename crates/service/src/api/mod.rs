@@ -45,7 +45,7 @@ pub struct Rotated<T> {
 /// Turns an empty or over-long identifier into a clear error before it
 /// reaches the store.
 pub(crate) fn check_id(field: &str, value: &str) -> Result<(), crate::ServiceError> {
-    if value.is_empty() || value.len() > 256 || value.chars().any(char::is_control) {
+    if value.is_empty() || value.chars().count() > 256 || value.chars().any(char::is_control) {
         return Err(crate::ServiceError::BadRequest(format!(
             "{field} must be 1 to 256 printable characters"
         )));

@@ -78,7 +78,7 @@ impl Service {
     ) -> Result<Rotated<ChallengeView>, ServiceError> {
         super::check_id("user_id", user_id)?;
         if let Some(number) = caller_number
-            && (number.len() > 64 || number.chars().any(char::is_control))
+            && (number.chars().count() > 64 || number.chars().any(char::is_control))
         {
             return Err(ServiceError::BadRequest(
                 "caller_number must be at most 64 printable characters".into(),

@@ -200,7 +200,7 @@ impl Service {
         code: &str,
     ) -> Result<Rotated<Validation>, ServiceError> {
         check_id("challenge_id", challenge_id)?;
-        if code.len() > 64 {
+        if code.chars().count() > 64 {
             return Err(ServiceError::BadRequest(
                 "code must be at most 64 characters".into(),
             ));

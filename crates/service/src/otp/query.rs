@@ -143,11 +143,26 @@ impl Service {
             )));
         }
         let destination = match &query.to {
-            Some(to) => Some(
-                super::accept::parse_destination(to, self.settings().otp.default_region)?
-                    .as_str()
-                    .to_owned(),
-            ),
+            Some(to) => {
+                let plausible = to.len() <= 16
+                    && !to.is_empty()
+                    && to
+                        .strip_prefix('+')
+                        .unwrap_or(to)
+                        .bytes()
+                        .all(|b| b.is_ascii_digit());
+                if !plausible {
+                    return Err(ServiceError::BadRequest(
+                        "to must be a number: digits, with a leading + for international form"
+                            .into(),
+                    ));
+                }
+                match super::accept::parse_destination(to, self.settings().otp.default_region) {
+                    Ok(number) => Some(number.as_str().to_owned()),
+                    // No call can have gone to a number that cannot exist.
+                    Err(_) => return Ok(Vec::new()),
+                }
+            }
             None => None,
         };
         let mut conn = self.store().acquire().await?;
@@ -181,6 +196,7 @@ impl Service {
         }
         let now = self.now();
         let status = {
+            let _queued = self.store().queue_for_write().await;
             let mut tx = self.store().begin().await?;
             let status = otp_calls::request_cancel(&mut tx, id, api_user, now)
                 .await?
