@@ -16,6 +16,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod http;
 mod notice_calls;
 mod scheduler;

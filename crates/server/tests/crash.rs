@@ -127,17 +127,14 @@ impl Site {
         service.close().await;
     }
 
-    /// Starts `touchtone serve` on a free port and waits until it answers
-    /// (so until it has resolved what a previous process left). A port
-    /// taken in the meantime makes the server exit: then another is tried.
+    /// Starts `touchtone serve` on a reserved port and waits until it
+    /// answers (so until it has resolved what a previous process left). A
+    /// port taken all the same makes the server exit: then another is
+    /// tried.
     async fn serve(&self) -> (Server, String, reqwest::Client) {
         touchtone_server::tls::install_crypto_provider();
         for _ in 0..20 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = touchtone_testkit::ports::port();
             let text = self
                 .config_text
                 .replace("127.0.0.1:8443", &format!("127.0.0.1:{port}"));

@@ -47,6 +47,8 @@ pub mod config;
 pub(crate) mod digest;
 pub mod dtmf;
 pub mod engine;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod g711;
 pub mod prompt;
 pub mod rtp;

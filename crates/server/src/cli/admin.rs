@@ -335,6 +335,15 @@ pub async fn people(config: &Path, cmd: PeopleCommand) -> anyhow::Result<()> {
 
 /// Reads people from CSV (see `PeopleCommand::Import`).
 pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    read_people_csv_from(file, &path.display().to_string())
+}
+
+/// Reads people from CSV in `input`, named `name` in errors.
+pub fn read_people_csv_from(
+    input: impl std::io::Read,
+    name: &str,
+) -> anyhow::Result<Vec<PersonRecord>> {
     #[derive(serde::Deserialize)]
     struct Row {
         id: String,
@@ -357,12 +366,11 @@ pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
         #[serde(default)]
         privileged: String,
     }
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = csv::Reader::from_reader(input);
     let mut records = Vec::new();
     for (index, row) in reader.deserialize::<Row>().enumerate() {
         let line = index + 2;
-        let row = row.with_context(|| format!("{} line {line}", path.display()))?;
+        let row = row.with_context(|| format!("{} line {line}", name))?;
         let split = |s: &str| {
             s.split(';')
                 .map(str::trim)
@@ -381,7 +389,7 @@ pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
                 }
                 _ => Err(anyhow::anyhow!(
                     "{} line {line}: account {a} is not target:account",
-                    path.display()
+                    name
                 )),
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -407,7 +415,7 @@ pub fn read_people_csv(path: &Path) -> anyhow::Result<Vec<PersonRecord>> {
                     "" | "0" | "false" | "no" => false,
                     other => anyhow::bail!(
                         "{} line {line}: privileged is {other:?}; use true or false",
-                        path.display()
+                        name
                     ),
                 },
             },

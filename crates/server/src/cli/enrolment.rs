@@ -165,14 +165,22 @@ pub async fn enrolment(config: &Path, cmd: EnrolmentCommand) -> anyhow::Result<(
 /// Reads `user,question,answer` rows. A malformed line is an error (with
 /// its number) before anything is judged.
 pub fn read_answers_csv(path: &Path) -> anyhow::Result<Vec<AnswerRow>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    read_answers_csv_from(file, &path.display().to_string())
+}
+
+/// Reads `user,question,answer` rows from `input`, named `name` in errors.
+pub fn read_answers_csv_from(
+    input: impl std::io::Read,
+    name: &str,
+) -> anyhow::Result<Vec<AnswerRow>> {
     #[derive(serde::Deserialize)]
     struct Row {
         user: String,
         question: String,
         answer: String,
     }
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = csv::Reader::from_reader(input);
     let mut rows = Vec::new();
     for (index, row) in reader.deserialize::<Row>().enumerate() {
         let line = index + 2;
@@ -180,7 +188,7 @@ pub fn read_answers_csv(path: &Path) -> anyhow::Result<Vec<AnswerRow>> {
         let row = row.map_err(|e| {
             anyhow::anyhow!(
                 "{} line {line}: not a user,question,answer row ({})",
-                path.display(),
+                name,
                 csv_error_kind(&e)
             )
         })?;

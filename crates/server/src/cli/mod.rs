@@ -8,6 +8,11 @@ mod enrolment;
 mod otp;
 mod sip_test;
 
+#[cfg(fuzzing)]
+pub(crate) use admin::read_people_csv_from;
+#[cfg(fuzzing)]
+pub(crate) use enrolment::read_answers_csv_from;
+
 use std::path::PathBuf;
 
 use anyhow::Context;

@@ -58,7 +58,7 @@ fn rejection_error(rejection: &JsonRejection) -> ApiError {
 /// serde's innermost message (it names the field and what was expected),
 /// with any quoted string value blanked: a misplaced password must not be
 /// echoed back or reach a log.
-fn source_message(e: &dyn std::error::Error) -> String {
+pub(crate) fn source_message(e: &dyn std::error::Error) -> String {
     let mut innermost = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -127,6 +127,32 @@ fn blank_unexpected_values(message: &str) -> String {
     {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
+        if names && rest.starts_with('`') {
+            // A name may itself hold backticks and commas: it runs to
+            // serde's own continuation, which follows it.
+            let tail = &rest[1..];
+            let close = ["`, expected", "`, there are no"]
+                .iter()
+                .filter_map(|m| tail.rfind(m))
+                .max()
+                .or_else(|| tail.rfind('`'));
+            let Some(close) = close else {
+                out.push_str("`…`");
+                rest = "";
+                break;
+            };
+            let value = &tail[..close];
+            let a_name = !value.is_empty()
+                && value.len() <= 40
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            out.push('`');
+            out.push_str(if a_name { value } else { "…" });
+            out.push('`');
+            rest = &tail[close + 1..];
+            continue;
+        }
         // The value is the first backticked span before the next comma.
         let span = rest.find('`').zip(rest.find(',').or(Some(rest.len())));
         match span {
@@ -209,6 +235,12 @@ mod tests {
             (r#"{"mode": "speek"}"#, "unknown variant `speek`"),
             (r#"{"<img src=x>": 1}"#, "unknown field `…`"),
             (r#"{"mdoe": 1}"#, "unknown field `mdoe`"),
+            // Found by the fuzz target `api_json`: a name with a backtick.
+            (r#"{"sess`on<b>": 1}"#, "unknown field `…`, expected `mode`"),
+            (
+                r#"{"a`, expected <x>": 1}"#,
+                "unknown field `…`, expected `mode`",
+            ),
             (r#""x""#, "expected a JSON object"),
         ] {
             let e = serde_json::from_str::<Call>(body).unwrap_err();

@@ -14,6 +14,9 @@ mod factors;
 mod handlers;
 pub mod health;
 pub mod openapi;
+
+#[cfg(fuzzing)]
+pub(crate) use extract::source_message;
 pub(crate) mod otp;
 
 use std::time::Duration;

@@ -104,6 +104,11 @@ fn response(msg: &Message, datagram: &[u8]) -> Verdict {
     {
         return Verdict::Drop("a response with a wrong Content-Length");
     }
+    // What rsipstack cannot read (a reason phrase that is not UTF-8, say)
+    // goes no further: a response is never answered.
+    if rsipstack::sip::SipMessage::try_from(datagram).is_err() {
+        return Verdict::Drop("a response this server cannot read");
+    }
     Verdict::Pass(datagram.to_vec())
 }
 
@@ -420,6 +425,38 @@ mod tests {
             Verdict::Reply(bytes) => std::str::from_utf8(&bytes[8..11]).ok()?.parse().ok(),
             _ => None,
         }
+    }
+
+    /// Inputs the fuzz target `sip_datagram` (fuzz/) found to break a
+    /// promise of the guard: what it passes rsipstack can read, what it
+    /// answers is a SIP response.
+    #[test]
+    fn the_fuzzers_findings_keep_the_guards_promises() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fuzz-regressions/sip_datagram");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            match inspect(&data) {
+                Verdict::Pass(bytes) => assert!(
+                    rsipstack::sip::SipMessage::try_from(bytes.as_slice()).is_ok(),
+                    "{} passed, unreadable",
+                    path.display()
+                ),
+                Verdict::Reply(bytes) => assert!(
+                    matches!(
+                        rsipstack::sip::SipMessage::try_from(bytes.as_slice()),
+                        Ok(rsipstack::sip::SipMessage::Response(_))
+                    ),
+                    "{} answered with a non-response",
+                    path.display()
+                ),
+                Verdict::Drop(_) => {}
+            }
+            seen += 1;
+        }
+        assert!(seen > 0);
     }
 
     #[test]

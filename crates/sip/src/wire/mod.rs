@@ -105,6 +105,25 @@ impl Guard {
     }
 }
 
+/// What the guard does with a datagram, for the fuzz targets.
+#[cfg(fuzzing)]
+pub(crate) enum FuzzVerdict {
+    Pass(Vec<u8>),
+    Reply(Vec<u8>),
+    Drop,
+}
+
+/// The checks of RFC 3261 §8.2 on one datagram (no source limits), for
+/// the fuzz targets.
+#[cfg(fuzzing)]
+pub(crate) fn fuzz_inspect(datagram: &[u8]) -> FuzzVerdict {
+    match check::inspect(datagram) {
+        check::Verdict::Pass(bytes) => FuzzVerdict::Pass(bytes),
+        check::Verdict::Reply(bytes) => FuzzVerdict::Reply(bytes),
+        check::Verdict::Drop(_) => FuzzVerdict::Drop,
+    }
+}
+
 /// The UDP socket rsipstack reads through.
 pub(crate) struct GuardedSocket {
     socket: tokio::net::UdpSocket,

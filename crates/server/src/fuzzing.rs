@@ -1,0 +1,62 @@
+//! Entry points for the coverage-guided fuzz targets in `fuzz/` (built
+//! only with `--cfg fuzzing`): the bodies of the API, the configuration
+//! file and the CSV imports, as an operator or a client can send them.
+
+use touchtone_api::calls::CreateCallRequest;
+use touchtone_api::enrolment::*;
+use touchtone_api::factors::*;
+use touchtone_api::functions::*;
+
+/// A request body of every API function. A body that does not fit gets
+/// the message the client would see, which must never repeat a quoted
+/// value from the body (it may be a password).
+pub fn api_json(data: &[u8]) {
+    fn check<T: serde::de::DeserializeOwned>(data: &[u8]) {
+        if let Err(e) = serde_json::from_slice::<T>(data) {
+            let message = crate::http::source_message(&e);
+            if let Ok(text) = std::str::from_utf8(data) {
+                for quoted in text.split('"').skip(1).step_by(2) {
+                    // Field names and values that are names may come back.
+                    let a_name = quoted.len() <= 40
+                        && quoted
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    if quoted.len() >= 4 && !a_name {
+                        assert!(
+                            !message.contains(quoted),
+                            "the message repeats {quoted:?}: {message}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    check::<LoginRequest>(data);
+    check::<SessionRequest>(data);
+    check::<UserIvrListRequest>(data);
+    check::<UserRequest>(data);
+    check::<UserQuestionsGetRequest>(data);
+    check::<UserAnswersValidateRequest>(data);
+    check::<UserPasswordSyncRequest>(data);
+    check::<UserAccountsUnlockRequest>(data);
+    check::<UserEnrolmentStartRequest>(data);
+    check::<UserEnrolmentCheckRequest>(data);
+    check::<UserEnrolmentSubmitRequest>(data);
+    check::<UserFactorsGetRequest>(data);
+    check::<UserFactorChallengeRequest>(data);
+    check::<UserFactorVerifyRequest>(data);
+    check::<CreateCallRequest>(data);
+}
+
+/// `touchtone.toml`: loading and validating it.
+pub fn config(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::config::Config::from_toml(text);
+    }
+}
+
+/// The people and the answers CSV imports.
+pub fn csv_imports(data: &[u8]) {
+    let _ = crate::cli::read_people_csv_from(data, "people.csv");
+    let _ = crate::cli::read_answers_csv_from(data, "answers.csv");
+}

@@ -1,0 +1,4 @@
+//! touchtone.toml.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| touchtone_server::fuzzing::config(data));
