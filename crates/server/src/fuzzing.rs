@@ -11,24 +11,42 @@ use touchtone_api::functions::*;
 /// the message the client would see, which must never repeat a quoted
 /// value from the body (it may be a password).
 pub fn api_json(data: &[u8]) {
+    fn message<T: serde::de::DeserializeOwned>(data: &[u8]) -> Option<String> {
+        let e = serde_json::from_slice::<T>(data).err()?;
+        let message = crate::http::source_message(&e);
+        // What serde expected is ours (field and variant names); the rest
+        // is what could carry the client's input.
+        Some(
+            message
+                .split(", expected")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
     fn check<T: serde::de::DeserializeOwned>(data: &[u8]) {
-        if let Err(e) = serde_json::from_slice::<T>(data) {
-            let message = crate::http::source_message(&e);
-            if let Ok(text) = std::str::from_utf8(data) {
-                for quoted in text.split('"').skip(1).step_by(2) {
-                    // Field names and values that are names may come back.
-                    let a_name = quoted.len() <= 40
-                        && quoted
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                    if quoted.len() >= 4 && !a_name {
-                        assert!(
-                            !message.contains(quoted),
-                            "the message repeats {quoted:?}: {message}"
-                        );
-                    }
-                }
+        let Some(about_input) = message::<T>(data) else {
+            return;
+        };
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        for quoted in text.split('"').skip(1).step_by(2) {
+            // Field names and values that are names may come back.
+            let a_name = quoted.len() <= 40
+                && quoted
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if quoted.len() < 4 || a_name || !about_input.contains(quoted) {
+                continue;
             }
+            // The message's own words may match a value by chance: the
+            // same body with that value spelled otherwise tells.
+            let filler = "~".repeat(quoted.len());
+            let other = text.replace(quoted, &filler);
+            let echoed = message::<T>(other.as_bytes())
+                .is_some_and(|m| m.contains(&filler) || !m.contains(quoted));
+            assert!(!echoed, "the message repeats {quoted:?}: {about_input}");
         }
     }
     check::<LoginRequest>(data);

@@ -65,9 +65,18 @@ pub(crate) fn source_message(e: &dyn std::error::Error) -> String {
         innermost = s.to_string();
         source = s.source();
     }
+    if let Some(named) = unknown_name(&innermost) {
+        return named;
+    }
     let mut blanked = String::with_capacity(innermost.len());
     let mut in_quotes = false;
+    // serde quotes a value as Rust does: `\"` and `\\` inside do not end it.
+    let mut escaped = false;
     for c in innermost.chars() {
+        if in_quotes && (escaped || c == '\\') {
+            escaped = !escaped;
+            continue;
+        }
         if c == '"' {
             in_quotes = !in_quotes;
             blanked.push_str(if in_quotes { "\"…" } else { "" });
@@ -106,6 +115,39 @@ fn without_type_names(message: &str) -> String {
     out
 }
 
+/// serde's `unknown field `NAME`, expected …` and `unknown variant
+/// `NAME`, expected …`: a misspelt field or value (`acounts`, `speek`) is
+/// named back, which helps; a name that does not look like one (it may
+/// hold backticks, quotes, markup) is blanked. What follows the name is
+/// ours: the names serde expected, and where.
+fn unknown_name(message: &str) -> Option<String> {
+    // After the path to the field, if any (names of our own fields).
+    // The first marker is serde's; a later one is inside the name.
+    let at = ["unknown field `", "unknown variant `"]
+        .iter()
+        .filter_map(|marker| message.find(marker).map(|i| i + marker.len()))
+        .min()?;
+    let (head, rest) = message.split_at(at);
+    let close = ["`, expected", "`, there are no"]
+        .iter()
+        .filter_map(|m| rest.rfind(m))
+        .max();
+    let Some(close) = close else {
+        return Some(format!("{head}…`"));
+    };
+    let name = &rest[..close];
+    let a_name = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    Some(format!(
+        "{head}{}{}",
+        if a_name { name } else { "…" },
+        &rest[close..]
+    ))
+}
+
 /// serde writes the unexpected value of a wrong type in backticks
 /// (``invalid type: integer `482913`, expected a string``): a code or a
 /// password sent as a number must not be echoed either. Field names, also
@@ -113,46 +155,13 @@ fn without_type_names(message: &str) -> String {
 fn blank_unexpected_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
-    // A misspelt field or value (`acounts`, `speek`) is named back, which
-    // helps; anything that does not look like a name is blanked too.
-    while let Some((at, names)) = [
-        ("invalid type: ", false),
-        ("invalid value: ", false),
-        ("unknown field ", true),
-        ("unknown variant ", true),
-    ]
-    .iter()
-    .filter_map(|(marker, names)| rest.find(marker).map(|i| (i + marker.len(), *names)))
-    .min_by_key(|(i, _)| *i)
+    while let Some(at) = ["invalid type: ", "invalid value: "]
+        .iter()
+        .filter_map(|marker| rest.find(marker).map(|i| i + marker.len()))
+        .min()
     {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
-        if names && rest.starts_with('`') {
-            // A name may itself hold backticks and commas: it runs to
-            // serde's own continuation, which follows it.
-            let tail = &rest[1..];
-            let close = ["`, expected", "`, there are no"]
-                .iter()
-                .filter_map(|m| tail.rfind(m))
-                .max()
-                .or_else(|| tail.rfind('`'));
-            let Some(close) = close else {
-                out.push_str("`…`");
-                rest = "";
-                break;
-            };
-            let value = &tail[..close];
-            let a_name = !value.is_empty()
-                && value.len() <= 40
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            out.push('`');
-            out.push_str(if a_name { value } else { "…" });
-            out.push('`');
-            rest = &tail[close + 1..];
-            continue;
-        }
         // The value is the first backticked span before the next comma.
         let span = rest.find('`').zip(rest.find(',').or(Some(rest.len())));
         match span {
@@ -160,19 +169,8 @@ fn blank_unexpected_values(message: &str) -> String {
                 let Some(close) = rest[open + 1..].find('`') else {
                     break;
                 };
-                let value = &rest[open + 1..open + 1 + close];
-                let a_name = names
-                    && !value.is_empty()
-                    && value.len() <= 40
-                    && value
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                if a_name {
-                    out.push_str(&rest[..open + 1 + close + 1]);
-                } else {
-                    out.push_str(&rest[..open]);
-                    out.push_str("`…`");
-                }
+                out.push_str(&rest[..open]);
+                out.push_str("`…`");
                 rest = &rest[open + 1 + close + 1..];
             }
             _ => {}
@@ -214,6 +212,15 @@ mod tests {
         assert!(!source_message(&e).contains("-7"), "{}", source_message(&e));
     }
 
+    /// Found by the fuzz target `api_json`.
+    #[test]
+    fn a_value_with_escaped_quotes_is_blanked_whole() {
+        let e = serde_json::from_str::<Probe>(r#"{"n": "a\"hunter2\"b\\"}"#).unwrap_err();
+        let message = source_message(&e);
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(message.contains("invalid type: string \"…\""), "{message}");
+    }
+
     #[test]
     fn no_markup_and_no_rust_type_names_come_back() {
         #[derive(Debug, serde::Deserialize)]
@@ -240,6 +247,10 @@ mod tests {
             (
                 r#"{"a`, expected <x>": 1}"#,
                 "unknown field `…`, expected `mode`",
+            ),
+            (
+                r#"{"mode": "unknown field `x<"}"#,
+                "unknown variant `…`, expected `speak`",
             ),
             (r#""x""#, "expected a JSON object"),
         ] {
