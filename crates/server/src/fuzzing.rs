@@ -33,11 +33,10 @@ pub fn api_json(data: &[u8]) {
         };
         for quoted in text.split('"').skip(1).step_by(2) {
             // Field names and values that are names may come back.
-            let a_name = quoted.len() <= 40
-                && quoted
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if quoted.len() < 4 || a_name || !about_input.contains(quoted) {
+            if quoted.len() < 4
+                || crate::http::looks_like_a_name(quoted)
+                || !about_input.contains(quoted)
+            {
                 continue;
             }
             // The message's own words may match a value by chance: the

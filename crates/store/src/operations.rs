@@ -9,7 +9,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::Result;
+use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperationKind {
@@ -23,6 +23,12 @@ impl OperationKind {
             OperationKind::PasswordSync => "password_sync",
             OperationKind::Unlock => "unlock",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<OperationKind> {
+        [OperationKind::PasswordSync, OperationKind::Unlock]
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 }
 
@@ -196,8 +202,7 @@ fn step_from_row(r: &sqlx::any::AnyRow) -> Result<Step> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationRow {
     pub id: String,
-    /// `password_sync` or `unlock`.
-    pub kind: String,
+    pub kind: OperationKind,
     pub person_id: String,
     pub actor: String,
     pub door: String,
@@ -212,9 +217,11 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<OperationR
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| {
+        let kind: String = r.try_get("kind")?;
         Ok(OperationRow {
             id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
+            kind: OperationKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("operation kind {kind:?}")))?,
             person_id: r.try_get("person_id")?,
             actor: r.try_get("actor")?,
             door: r.try_get("door")?,

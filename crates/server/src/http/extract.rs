@@ -136,16 +136,21 @@ fn unknown_name(message: &str) -> Option<String> {
         return Some(format!("{head}…`"));
     };
     let name = &rest[..close];
-    let a_name = !name.is_empty()
-        && name.len() <= 40
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     Some(format!(
         "{head}{}{}",
-        if a_name { name } else { "…" },
+        if looks_like_a_name(name) { name } else { "…" },
         &rest[close..]
     ))
+}
+
+/// Whether `text` could be a field or value name (`acounts`, `speek`):
+/// what an error message may name back.
+pub(crate) fn looks_like_a_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// serde writes the unexpected value of a wrong type in backticks

@@ -16,7 +16,7 @@ pub mod health;
 pub mod openapi;
 
 #[cfg(fuzzing)]
-pub(crate) use extract::source_message;
+pub(crate) use extract::{looks_like_a_name, source_message};
 pub(crate) mod otp;
 
 use std::time::Duration;

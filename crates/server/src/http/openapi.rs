@@ -113,10 +113,7 @@ pub fn document(settings: &Settings) -> Value {
 ///   answers 401 with a challenge, 429 when throttled;
 /// - the reference's `/outbound.cgi`, which has its own answer shape.
 fn complete(doc: &mut Value, settings: &Settings) {
-    let error = |description: &str| {
-        json!({"description": description,
-               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
-    };
+    let error = |description: &str| json!({"description": description, "content": error_body()});
     let common = [
         (
             "400",
@@ -179,7 +176,7 @@ fn complete(doc: &mut Value, settings: &Settings) {
                 {
                     for (status, answer) in responses.iter_mut() {
                         if !status.starts_with('2') && answer.get("content").is_none() {
-                            answer["content"] = json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}});
+                            answer["content"] = error_body();
                         }
                     }
                 }
@@ -199,8 +196,13 @@ fn basic_challenge() -> Value {
     json!({
         "description": "no or wrong HTTP Basic credentials",
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Basic realm=\"touchtone\"`"}},
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        "content": error_body(),
     })
+}
+
+/// The API's error body as a response's content.
+fn error_body() -> Value {
+    json!({"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}})
 }
 
 /// The reference's voice-OTP door: the same parameters in the query string

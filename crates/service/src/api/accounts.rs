@@ -78,19 +78,27 @@ impl Operation {
     }
 
     fn notice_kind(&self) -> NoticeKind {
-        match self {
-            Operation::SetPassword(_) => NoticeKind::PasswordReset,
-            Operation::Unlock => NoticeKind::AccountsUnlocked,
-        }
+        notice_kind_of(self.kind())
     }
 
     fn events(&self) -> (EventType, EventType) {
-        match self {
-            Operation::SetPassword(_) => {
-                (EventType::AdminResetSuccess, EventType::AdminResetFailure)
-            }
-            Operation::Unlock => (EventType::AdminUnlockSuccess, EventType::AdminUnlockFailure),
-        }
+        events_of(self.kind())
+    }
+}
+
+/// The success and the failure event of an operation of `kind`.
+pub(crate) fn events_of(kind: OperationKind) -> (EventType, EventType) {
+    match kind {
+        OperationKind::PasswordSync => (EventType::AdminResetSuccess, EventType::AdminResetFailure),
+        OperationKind::Unlock => (EventType::AdminUnlockSuccess, EventType::AdminUnlockFailure),
+    }
+}
+
+/// The notice that tells the person of an operation of `kind`.
+pub(crate) fn notice_kind_of(kind: OperationKind) -> NoticeKind {
+    match kind {
+        OperationKind::PasswordSync => NoticeKind::PasswordReset,
+        OperationKind::Unlock => NoticeKind::AccountsUnlocked,
     }
 }
 
@@ -395,11 +403,12 @@ impl Service {
         else {
             return (self.call_target(account, operation).await, None);
         };
-        let limit = self.settings().target_call_timeout;
-        match tokio::time::timeout(limit, self.apply_locally(local, account, operation)).await {
-            Ok(Ok((outcome, tx))) => (Ok(outcome), Some(tx)),
-            Ok(Err(e)) => (Err(e), None),
-            Err(_) => (Err(TargetError::Timeout), None),
+        match self
+            .within_time_limit(self.apply_locally(local, account, operation))
+            .await
+        {
+            Ok((outcome, tx)) => (Ok(outcome), Some(tx)),
+            Err(e) => (Err(e), None),
         }
     }
 
@@ -417,11 +426,14 @@ impl Service {
         let mut tx = self.store().begin().await.map_err(unavailable)?;
         let outcome = match hash {
             Some(hash) => {
-                let options = ResetOptions {
-                    must_change: self.settings().must_change_after_reset,
-                };
                 local
-                    .set_password_in(&mut tx, &account.account, &hash, options, self.now())
+                    .set_password_in(
+                        &mut tx,
+                        &account.account,
+                        &hash,
+                        self.reset_options(),
+                        self.now(),
+                    )
                     .await?;
                 None
             }
@@ -450,27 +462,35 @@ impl Service {
         let Some(target) = self.targets().get(&account.target) else {
             return Err(TargetError::UnknownTarget);
         };
-        let limit = self.settings().target_call_timeout;
-        let call = async {
+        self.within_time_limit(async {
             match operation {
-                Operation::SetPassword(password) => {
-                    let options = ResetOptions {
-                        must_change: self.settings().must_change_after_reset,
-                    };
-                    target
-                        .set_password(&account.account, password, options)
-                        .await
-                        .map(|()| None)
-                }
+                Operation::SetPassword(password) => target
+                    .set_password(&account.account, password, self.reset_options())
+                    .await
+                    .map(|()| None),
                 Operation::Unlock => target
                     .unlock(&account.account)
                     .await
                     .map(|outcome| Some(outcome == UnlockOutcome::Unlocked)),
             }
-        };
-        tokio::time::timeout(limit, call)
+        })
+        .await
+    }
+
+    /// `work` on a target, under the service's overall time limit.
+    async fn within_time_limit<T>(
+        &self,
+        work: impl Future<Output = Result<T, TargetError>>,
+    ) -> Result<T, TargetError> {
+        tokio::time::timeout(self.settings().target_call_timeout, work)
             .await
             .unwrap_or(Err(TargetError::Timeout))
+    }
+
+    fn reset_options(&self) -> ResetOptions {
+        ResetOptions {
+            must_change: self.settings().must_change_after_reset,
+        }
     }
 }
 

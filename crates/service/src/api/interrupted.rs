@@ -10,15 +10,16 @@
 //! systems where the outcome is unknown and tells them to try again or
 //! call the helpdesk.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use serde_json::json;
-use touchtone_core::event::EventType;
+use touchtone_store::operations::OperationRow;
 use touchtone_store::{AnyConnection, operations, people};
 
-use super::accounts::{OUTCOME_NOT_DONE, OUTCOME_UNKNOWN};
+use super::accounts::{OUTCOME_NOT_DONE, OUTCOME_UNKNOWN, events_of, notice_kind_of};
 use crate::events::EventRouter;
-use crate::notices::{Happened, NoticeAccount, NoticeKind};
+use crate::notices::{Happened, NoticeAccount};
 use crate::session_gate::{append_audit, commit};
 use crate::{Service, ServiceError};
 
@@ -32,10 +33,12 @@ impl Service {
         let mut tx = self.admin_tx().await?;
         let commits_with_record = |target: &str| self.commits_with_record(target);
         let steps = operations::recover_interrupted(&mut tx, now, &commits_with_record).await?;
-        let mut operation_ids = BTreeSet::new();
+        let mut operations = BTreeMap::new();
         for step in &steps {
-            let operation = operation(&mut tx, &step.operation_id).await?;
-            operation_ids.insert(step.operation_id.as_str());
+            let operation = match operations.entry(step.operation_id.as_str()) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => new.insert(operation(&mut tx, &step.operation_id).await?),
+            };
             let unknown = step.state == "interrupted";
             let (outcome, message) = if unknown {
                 (
@@ -52,13 +55,8 @@ impl Service {
                 "operation": step.operation_id, "target": step.target, "account": step.account,
                 "error": step.error, "outcome": outcome, "message": message,
             });
-            let event_type = if operation.kind == operations::OperationKind::Unlock.as_str() {
-                EventType::AdminUnlockFailure
-            } else {
-                EventType::AdminResetFailure
-            };
             let event = EventRouter::event(
-                event_type,
+                events_of(operation.kind).1,
                 Some(&operation.person_id),
                 "system",
                 detail.clone(),
@@ -76,8 +74,8 @@ impl Service {
             )
             .await?;
         }
-        for id in operation_ids {
-            self.notice_of_interrupted(&mut tx, id).await?;
+        for operation in operations.values() {
+            self.notice_of_interrupted(&mut tx, operation).await?;
         }
         commit(tx).await?;
         if !steps.is_empty() {
@@ -95,21 +93,16 @@ impl Service {
     async fn notice_of_interrupted(
         &self,
         conn: &mut AnyConnection,
-        operation_id: &str,
+        operation: &OperationRow,
     ) -> Result<(), ServiceError> {
-        let operation = operation(conn, operation_id).await?;
-        let kind = if operation.kind == operations::OperationKind::Unlock.as_str() {
-            NoticeKind::AccountsUnlocked
-        } else {
-            NoticeKind::PasswordReset
-        };
+        let kind = notice_kind_of(operation.kind);
         if !self.settings().notices.may_send(kind) {
             return Ok(());
         }
         let Some(person) = people::get(conn, &operation.person_id).await? else {
             return Ok(());
         };
-        let accounts = operations::steps(conn, operation_id)
+        let accounts = operations::steps(conn, &operation.id)
             .await?
             .into_iter()
             .map(|step| NoticeAccount {
@@ -130,10 +123,7 @@ impl Service {
     }
 }
 
-async fn operation(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<operations::OperationRow, ServiceError> {
+async fn operation(conn: &mut AnyConnection, id: &str) -> Result<OperationRow, ServiceError> {
     operations::get(conn, id).await?.ok_or_else(|| {
         ServiceError::Internal(format!(
             "a step names operation {id}, which is not on record"
